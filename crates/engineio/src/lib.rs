@@ -1,0 +1,1 @@
+//! Engine.IO server. Work in progress.

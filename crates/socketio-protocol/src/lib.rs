@@ -1,0 +1,1 @@
+//! Sans-IO Socket.IO protocol codec. Work in progress.

@@ -1,0 +1,1 @@
+//! A Socket.IO server. Work in progress.
