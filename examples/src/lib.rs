@@ -1,1 +1,3 @@
-//! Shared fixtures for the examples and integration tests.
+//! Fixtures shared by the runnable examples and the integration tests.
+
+pub mod conformance;

@@ -1,1 +1,67 @@
-//! Engine.IO server. Work in progress.
+//! An Engine.IO server (protocols 3 and 4) on tokio and hyper 1: HTTP long-polling, WebSocket,
+//! and the upgrade between them, as a tower [`Service`](tower_service::Service).
+//!
+//! Engine.IO is the transport under Socket.IO; most apps use the `socketio` crate instead.
+//!
+//! # Quick start
+//! ```no_run
+//! use engineio::{CloseReason, Engine, EngineConfig, Handler, Message, Socket};
+//!
+//! struct Echo;
+//! impl Handler for Echo {
+//!     fn on_connect(&self, _socket: Socket) {}
+//!     fn on_message(&self, socket: &Socket, message: Message) {
+//!         let _ = socket.send(message);
+//!     }
+//!     fn on_close(&self, _socket: &Socket, _reason: CloseReason) {}
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let engine = Engine::new(EngineConfig::default(), Echo);
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     let server = engineio::serve(listener, engine.service(engineio::NotFound));
+//!     tokio::signal::ctrl_c().await?;
+//!     engine.close();
+//!     server.shutdown().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Compatibility
+//! | protocol | clients | enable |
+//! |---|---|---|
+//! | 4 (`EIO=4`) | engine.io-client 4.x–6.x, socket.io-client 3.x–4.x, python-engineio 4.x | always |
+//! | 3 (`EIO=3`) | engine.io-client 1.x–3.x, socket.io-client 1.x–2.x | [`EngineConfig::allow_eio3`] |
+//!
+//! # Logging
+//! `tracing` targets under `engineio`: `RUST_LOG=engineio=debug` shows handshakes, upgrades and
+//! closes with their reasons (Node's `DEBUG=engine*`), `trace` shows packets.
+//!
+//! # Layout
+//! - [`config`]: options; [`error`]: refusals and their HTTP mapping.
+//! - `engine`: the session table and request dispatch; `socket`: one session's state.
+//! - `polling`, `ws`: the transports; `driver`: the task per session (timers, WebSocket I/O).
+//! - `service`, `serve`: tower integration and the standalone server.
+
+pub mod config;
+mod driver;
+mod engine;
+pub mod error;
+mod handler;
+mod polling;
+mod request;
+mod serve;
+mod service;
+mod socket;
+mod ws;
+
+pub use config::{EngineConfig, EngineConfigBuilder, TransportKind};
+pub use engine::Engine;
+pub use engineio_protocol::{CloseReason, ProtocolVersion, Sid, Str};
+pub use error::{RequestError, SendError};
+pub use handler::{Handler, Message};
+pub use request::{parse_query, HandshakeRequest, RemoteAddr};
+pub use serve::{serve, ServerHandle};
+pub use service::{EngineBody, EngineLayer, EngineService, NotFound};
+pub use socket::Socket;

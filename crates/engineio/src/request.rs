@@ -1,0 +1,142 @@
+//! What the server keeps of the request that opened a session, and query-string parsing.
+
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+use http::{HeaderMap, Method, Uri};
+
+/// The remote address of an HTTP connection, as a request extension.
+///
+/// [`serve`](crate::serve) inserts it; an app with its own accept loop can insert it too, so that
+/// sessions know their peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// The request that opened a session (the handshake), kept for the layers above: headers, URL,
+/// remote address, time.
+#[derive(Debug, Clone)]
+pub struct HandshakeRequest {
+    /// The request method.
+    pub method: Method,
+    /// The request URI (path and query).
+    pub uri: Uri,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The peer's address, when the server knows it (see [`RemoteAddr`]).
+    pub remote_addr: Option<SocketAddr>,
+    /// When the handshake was received.
+    pub time: SystemTime,
+}
+
+impl HandshakeRequest {
+    pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
+        HandshakeRequest {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            remote_addr: parts.extensions.get::<RemoteAddr>().map(|a| a.0),
+            time: SystemTime::now(),
+        }
+    }
+
+    /// The query's pairs, percent-decoded (`+` as space), in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        parse_query(self.uri.query().unwrap_or(""))
+    }
+}
+
+/// The Engine.IO parameters of a request's query string.
+#[derive(Debug, Default)]
+pub(crate) struct EngineQuery<'a> {
+    pub(crate) eio: Option<&'a str>,
+    pub(crate) transport: Option<&'a str>,
+    pub(crate) sid: Option<&'a str>,
+    pub(crate) b64: bool,
+    pub(crate) jsonp: bool,
+}
+
+impl<'a> EngineQuery<'a> {
+    /// Reads the raw (not percent-decoded) values: every value we compare is plain ASCII, and a
+    /// percent-encoded one simply fails to match.
+    pub(crate) fn parse(query: &'a str) -> Self {
+        let mut q = EngineQuery::default();
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match key {
+                "EIO" => q.eio = Some(value),
+                "transport" => q.transport = Some(value),
+                "sid" => q.sid = Some(value),
+                "b64" => q.b64 = true,
+                "j" => q.jsonp = true,
+                _ => {}
+            }
+        }
+        q
+    }
+}
+
+/// Percent-decodes a query string into pairs (`+` as space; invalid escapes kept as written).
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16));
+                let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16));
+                if let (Some(hi), Some(lo)) = (hi, lo) {
+                    out.push((hi * 16 + lo) as u8);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_query() {
+        let q = EngineQuery::parse("EIO=4&transport=polling&t=N8hyd6w&sid=abc&b64=1");
+        assert_eq!(q.eio, Some("4"));
+        assert_eq!(q.transport, Some("polling"));
+        assert_eq!(q.sid, Some("abc"));
+        assert!(q.b64);
+        assert!(!q.jsonp);
+        let q = EngineQuery::parse("");
+        assert!(q.eio.is_none());
+    }
+
+    #[test]
+    fn decoding() {
+        assert_eq!(
+            parse_query("a=b+c&d=%41%zz&e"),
+            vec![
+                ("a".into(), "b c".into()),
+                ("d".into(), "A%zz".into()),
+                ("e".into(), String::new())
+            ]
+        );
+        assert_eq!(percent_decode("%e2%82%ac%"), "€%");
+    }
+}

@@ -1,0 +1,384 @@
+//! One Engine.IO session: its state, its outbound queue, and the public [`Socket`] handle.
+//!
+//! The session's state sits behind one short-held mutex. A single driver task per session
+//! ([`crate::driver`]) runs the heartbeat timers and, once the session is on WebSocket, owns the
+//! socket; polling requests and the probe of an upgrade touch the state directly.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use bytes::Bytes;
+use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Reply, Sid, Str};
+use tokio::sync::{oneshot, Notify};
+
+use crate::config::TransportKind;
+use crate::engine::Shared;
+use crate::error::SendError;
+use crate::handler::Message;
+use crate::request::HandshakeRequest;
+use crate::ws::WsStream;
+
+/// A cheap-clone handle on one Engine.IO session.
+///
+/// Handed to [`Handler`](crate::Handler) callbacks; keep clones to send later. Sending on a
+/// closed session returns [`SendError::Closed`].
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SessionInner>);
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("sid", &self.0.sid)
+            .field("protocol", &self.0.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Socket {}
+
+impl Socket {
+    /// The session id (`sid`).
+    pub fn id(&self) -> Sid {
+        self.0.sid
+    }
+
+    /// The Engine.IO protocol revision the client speaks.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.0.version
+    }
+
+    /// The transport in use now (polling until an upgrade completes).
+    pub fn transport(&self) -> TransportKind {
+        match self.0.lock().transport {
+            Transport::Polling { .. } => TransportKind::Polling,
+            Transport::Websocket => TransportKind::Websocket,
+        }
+    }
+
+    /// The handshake request: headers, URL, remote address, time.
+    pub fn request(&self) -> &HandshakeRequest {
+        &self.0.request
+    }
+
+    /// Whether the session is still open.
+    pub fn is_connected(&self) -> bool {
+        self.0.lock().closed.is_none()
+    }
+
+    /// Queues one message.
+    pub fn send(&self, message: Message) -> Result<(), SendError> {
+        self.send_packets(std::iter::once(message_packet(message)))
+    }
+
+    /// Queues several messages as one unit: no other sender's message comes between them, and
+    /// the transport is woken once. Socket.IO uses it for a packet and its binary attachments.
+    pub fn send_many(&self, messages: impl IntoIterator<Item = Message>) -> Result<(), SendError> {
+        self.send_packets(messages.into_iter().map(message_packet))
+    }
+
+    /// Queues raw Engine.IO packets.
+    pub fn send_packets(&self, packets: impl IntoIterator<Item = Packet>) -> Result<(), SendError> {
+        self.0.enqueue(packets)
+    }
+
+    /// Closes the session from the server side: what is queued is delivered, then the close
+    /// packet. The handler sees reason `forced close`.
+    pub fn close(&self) {
+        self.0.close(CloseReason::ForcedClose, true);
+    }
+
+    /// Closes the session at once with `reason`, without a close packet.
+    pub fn close_with(&self, reason: CloseReason) {
+        self.0.close(reason, false);
+    }
+}
+
+fn message_packet(message: Message) -> Packet {
+    match message {
+        Message::Text(t) => Packet::Message(t),
+        Message::Binary(b) => Packet::Binary(b),
+    }
+}
+
+pub(crate) enum Transport {
+    Polling {
+        /// The GET waiting for packets.
+        get: Option<oneshot::Sender<Vec<Packet>>>,
+        /// A POST body is being read.
+        post_active: bool,
+    },
+    Websocket,
+}
+
+pub(crate) struct State {
+    pub(crate) proto: engineio_protocol::Session,
+    pub(crate) transport: Transport,
+    pub(crate) queue: VecDeque<Packet>,
+    pub(crate) queued_bytes: usize,
+    /// Set once: the reason the session closed (the handler has been or is being told).
+    pub(crate) closed: Option<CloseReason>,
+    /// Removed from the session table; the driver exits.
+    pub(crate) finished: bool,
+    /// Sends the probing WebSocket to the driver once the upgrade completes.
+    pub(crate) upgrade_tx: Option<oneshot::Sender<WsStream>>,
+    /// Aborts a running probe (upgrade timeout, session close).
+    pub(crate) probe_abort: Option<oneshot::Sender<()>>,
+    /// A WebSocket is probing or has completed the upgrade.
+    pub(crate) upgrading: bool,
+    /// Binary as base64 on polling (`b64` on the handshake request).
+    pub(crate) polling_b64: bool,
+    /// Binary as base64 on the WebSocket (`b64` on the WebSocket request).
+    pub(crate) ws_b64: bool,
+}
+
+pub(crate) struct SessionInner {
+    pub(crate) sid: Sid,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) request: HandshakeRequest,
+    pub(crate) shared: Arc<Shared>,
+    state: Mutex<State>,
+    /// Wakes the driver: queue or timers changed, or the session closed.
+    pub(crate) notify: Notify,
+}
+
+/// Bytes a packet occupies in the outbound bound (its payload; framing is small and bounded).
+fn packet_cost(p: &Packet) -> usize {
+    1 + match p {
+        Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) | Packet::Message(s) => s.len(),
+        Packet::Binary(b) => b.len(),
+        _ => 0,
+    }
+}
+
+impl SessionInner {
+    pub(crate) fn new(
+        sid: Sid,
+        version: ProtocolVersion,
+        request: HandshakeRequest,
+        shared: Arc<Shared>,
+        transport: Transport,
+        b64: bool,
+    ) -> Self {
+        let proto = engineio_protocol::Session::new(version, shared.config.timing(), Instant::now());
+        SessionInner {
+            sid,
+            version,
+            request,
+            shared,
+            state: Mutex::new(State {
+                proto,
+                transport,
+                queue: VecDeque::new(),
+                queued_bytes: 0,
+                closed: None,
+                finished: false,
+                upgrade_tx: None,
+                probe_abort: None,
+                upgrading: false,
+                polling_b64: b64,
+                ws_b64: b64,
+            }),
+            notify: Notify::new(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock would be a bug of ours; the state stays usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn socket(self: &Arc<Self>) -> Socket {
+        Socket(self.clone())
+    }
+
+    /// Queues packets and wakes whichever transport can take them.
+    pub(crate) fn enqueue(self: &Arc<Self>, packets: impl IntoIterator<Item = Packet>) -> Result<(), SendError> {
+        let over_limit = {
+            let mut st = self.lock();
+            if st.closed.is_some() {
+                return Err(SendError::Closed);
+            }
+            for p in packets {
+                st.queued_bytes += packet_cost(&p);
+                st.queue.push_back(p);
+            }
+            if st.queued_bytes > self.shared.config.max_buffer_size {
+                true
+            } else {
+                self.flush_locked(&mut st);
+                false
+            }
+        };
+        if over_limit {
+            tracing::debug!(sid = %self.sid, "outbound buffer over max_buffer_size");
+            self.close(CloseReason::TransportError, false);
+        }
+        Ok(())
+    }
+
+    /// Hands the queue to a waiting GET, or wakes the driver for the WebSocket.
+    pub(crate) fn flush_locked(&self, st: &mut State) {
+        if st.queue.is_empty() {
+            return;
+        }
+        match &mut st.transport {
+            Transport::Polling { get, .. } => {
+                if let Some(tx) = get.take() {
+                    let packets: Vec<Packet> = st.queue.drain(..).collect();
+                    st.queued_bytes = 0;
+                    if let Err(packets) = tx.send(packets) {
+                        // The GET went away (client gone mid-poll): keep the packets for the next.
+                        for p in packets.into_iter().rev() {
+                            st.queued_bytes += packet_cost(&p);
+                            st.queue.push_front(p);
+                        }
+                    }
+                }
+            }
+            Transport::Websocket => self.notify.notify_one(),
+        }
+    }
+
+    /// Takes everything queued (the WebSocket driver and GETs answered at once).
+    pub(crate) fn drain_queue(st: &mut State) -> Vec<Packet> {
+        st.queued_bytes = 0;
+        st.queue.drain(..).collect()
+    }
+
+    /// Answers a pending GET with a noop (upgrade probe, client close).
+    pub(crate) fn release_get_with_noop(st: &mut State) {
+        if let Transport::Polling { get, .. } = &mut st.transport {
+            if let Some(tx) = get.take() {
+                let _ = tx.send(vec![Packet::Noop]);
+            }
+        }
+    }
+
+    /// Handles a packet from the client. Returns the state machine's reply for the caller to act
+    /// on the probe cases; the common ones are handled here.
+    pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet, on_probe: bool) -> Option<Reply> {
+        tracing::trace!(target: "engineio::packet", sid = %self.sid, ?packet, on_probe, "received");
+        let reply = {
+            let mut st = self.lock();
+            if st.closed.is_some() {
+                return None;
+            }
+            let r = st.proto.handle_packet(&packet, on_probe, Instant::now());
+            if let Ok(Reply::SendPong(data)) = &r {
+                st.queued_bytes += 1 + data.len();
+                st.queue.push_back(Packet::Pong(data.clone()));
+                self.flush_locked(&mut st);
+            }
+            r
+        };
+        // Timers may have moved (a pong re-arms the ping): let the driver recompute.
+        self.notify.notify_one();
+        match reply {
+            Ok(Reply::Deliver) => {
+                let message = match packet {
+                    Packet::Message(t) => Message::Text(t),
+                    Packet::Binary(b) => Message::Binary(b),
+                    _ => return None,
+                };
+                self.shared.handler.on_message(&self.socket(), message);
+                None
+            }
+            Ok(Reply::Close(reason)) | Err(reason) => {
+                self.close(reason, false);
+                None
+            }
+            Ok(Reply::None) | Ok(Reply::SendPong(_)) => None,
+            Ok(other) => Some(other),
+        }
+    }
+
+    /// Closes the session once. `graceful`: deliver what is queued and a close packet first.
+    pub(crate) fn close(self: &Arc<Self>, reason: CloseReason, graceful: bool) {
+        let finished = {
+            let mut st = self.lock();
+            if st.closed.is_some() {
+                return;
+            }
+            st.closed = Some(reason);
+            if let Some(abort) = st.probe_abort.take() {
+                let _ = abort.send(());
+            }
+            st.upgrade_tx = None;
+            if graceful {
+                st.queue.push_back(Packet::Close);
+            }
+            match &mut st.transport {
+                Transport::Polling { get, .. } => {
+                    if let Some(tx) = get.take() {
+                        let packets = if graceful {
+                            Self::drain_queue(&mut st)
+                        } else {
+                            vec![Packet::Noop]
+                        };
+                        let _ = tx.send(packets);
+                        st.finished = true;
+                    } else if !graceful {
+                        st.finished = true;
+                    }
+                    // Graceful with no GET waiting: the next GET takes the close packet; the
+                    // driver finishes the session if none comes within the ping timeout.
+                }
+                Transport::Websocket => {}
+            }
+            st.finished
+        };
+        tracing::debug!(target: "engineio::session", sid = %self.sid, reason = %reason, "closed");
+        self.notify.notify_one();
+        if finished {
+            self.shared.remove(&self.sid);
+        }
+        self.shared.handler.on_close(&self.socket(), reason);
+    }
+
+    /// Marks the session finished and removes it from the table (the driver's exit).
+    pub(crate) fn finish(&self) {
+        let first = {
+            let mut st = self.lock();
+            let first = !st.finished;
+            st.finished = true;
+            first
+        };
+        if first {
+            self.shared.remove(&self.sid);
+        }
+    }
+}
+
+impl Drop for SessionInner {
+    fn drop(&mut self) {
+        tracing::trace!(target: "engineio::session", sid = %self.sid, "freed");
+    }
+}
+
+/// A binary blob as a [`Message`].
+impl From<Bytes> for Message {
+    fn from(b: Bytes) -> Self {
+        Message::Binary(b)
+    }
+}
+
+/// A text message.
+impl From<String> for Message {
+    fn from(s: String) -> Self {
+        Message::Text(Str::from(s))
+    }
+}
+
+/// A text message.
+impl From<&'static str> for Message {
+    fn from(s: &'static str) -> Self {
+        Message::Text(Str::from(s))
+    }
+}

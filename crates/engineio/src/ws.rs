@@ -1,0 +1,260 @@
+//! WebSocket: the handshake (decided before any `101`), the upgrade probe, and frame mapping.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use engineio_protocol::{encode_frame, CloseReason, Frame, Packet, Reply, Str};
+use futures_util::{SinkExt, StreamExt};
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+use tokio_tungstenite::WebSocketStream;
+
+use crate::error::RequestError;
+use crate::socket::{SessionInner, Transport};
+
+pub(crate) type WsStream = WebSocketStream<TokioIo<Upgraded>>;
+
+/// `Upgrade: websocket` (any case) on the request.
+pub(crate) fn is_upgrade_request<B>(req: &Request<B>) -> bool {
+    req.headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// The `101` for a valid RFC 6455 handshake, or `None`.
+fn accept_response<B>(req: &Request<B>) -> Option<Response<Bytes>> {
+    let h = req.headers();
+    let version_ok = h
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_some_and(|v| v.as_bytes() == b"13");
+    let connection_ok = h.get_all(header::CONNECTION).iter().any(|v| {
+        v.to_str()
+            .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+            .unwrap_or(false)
+    });
+    let key = h.get(header::SEC_WEBSOCKET_KEY)?;
+    if !version_ok || !connection_ok || req.method() != http::Method::GET {
+        return None;
+    }
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let mut res = Response::new(Bytes::new());
+    *res.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let rh = res.headers_mut();
+    rh.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    rh.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    rh.insert(header::SEC_WEBSOCKET_ACCEPT, HeaderValue::from_str(&accept).ok()?);
+    Some(res)
+}
+
+fn ws_config(session: &SessionInner) -> WebSocketConfig {
+    let limit = session.shared.config.max_http_buffer_size;
+    let mut c = WebSocketConfig::default();
+    // Small eager buffers keep an idle connection cheap; they grow while a large message is read.
+    c.read_buffer_size = 4 * 1024;
+    c.write_buffer_size = 0;
+    c.max_message_size = Some(limit);
+    c.max_frame_size = Some(limit);
+    c
+}
+
+async fn accept(session: &SessionInner, on_upgrade: OnUpgrade) -> Option<WsStream> {
+    match on_upgrade.await {
+        Ok(upgraded) => Some(
+            WebSocketStream::from_raw_socket(
+                TokioIo::new(upgraded),
+                Role::Server,
+                Some(ws_config(session)),
+            )
+            .await,
+        ),
+        Err(e) => {
+            tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket upgrade failed");
+            None
+        }
+    }
+}
+
+/// A WebSocket-only handshake: the session starts on the WebSocket.
+pub(crate) fn handshake(
+    session: Arc<SessionInner>,
+    mut req: Request<()>,
+    first: Vec<Packet>,
+) -> Response<Bytes> {
+    let Some(res) = accept_response(&req) else {
+        return RequestError::BadRequest.websocket_response();
+    };
+    let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
+        return RequestError::BadRequest.websocket_response();
+    };
+    tokio::spawn(async move {
+        let Some(ws) = accept(&session, on_upgrade).await else {
+            return;
+        };
+        session.shared.table().insert(session.sid, session.clone());
+        {
+            let mut st = session.lock();
+            for p in first {
+                st.queue.push_back(p);
+            }
+        }
+        session.shared.handler.on_connect(session.socket());
+        crate::driver::run(session, Some(ws), None).await;
+    });
+    res
+}
+
+/// A WebSocket for an existing polling session: the upgrade probe.
+pub(crate) fn upgrade(session: Arc<SessionInner>, mut req: Request<impl Sized>, b64: bool) -> Response<Bytes> {
+    let Some(res) = accept_response(&req) else {
+        return RequestError::BadRequest.websocket_response();
+    };
+    let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
+        return RequestError::BadRequest.websocket_response();
+    };
+    let probe = {
+        let mut st = session.lock();
+        let available = !st.upgrading
+            && st.closed.is_none()
+            && matches!(st.transport, Transport::Polling { .. });
+        if available {
+            st.upgrading = true;
+            st.ws_b64 = b64;
+            let (tx, rx) = oneshot::channel();
+            st.probe_abort = Some(tx);
+            Some(rx)
+        } else {
+            None
+        }
+    };
+    tokio::spawn(async move {
+        let Some(mut ws) = accept(&session, on_upgrade).await else {
+            if probe.is_some() {
+                abort_probe(&session);
+            }
+            return;
+        };
+        match probe {
+            Some(abort) => run_probe(session, ws, abort).await,
+            None => {
+                // A second WebSocket for a session already upgraded (or probing): Node accepts
+                // and closes it at once; a 400 here would crash clients with no error handler.
+                let _ = ws.close(None).await;
+            }
+        }
+    });
+    res
+}
+
+fn abort_probe(session: &SessionInner) {
+    let mut st = session.lock();
+    if !matches!(st.transport, Transport::Websocket) {
+        st.upgrading = false;
+    }
+    st.probe_abort = None;
+}
+
+async fn run_probe(session: Arc<SessionInner>, mut ws: WsStream, mut abort: oneshot::Receiver<()>) {
+    session.lock().proto.upgrade_started(Instant::now());
+    session.notify.notify_one();
+    tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade probe started");
+    loop {
+        let msg = tokio::select! {
+            _ = &mut abort => {
+                tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade aborted");
+                let _ = ws.close(None).await;
+                return;
+            }
+            msg = ws.next() => msg,
+        };
+        let packet = match msg.map(|m| m.map(|m| decode_for(&session, m))) {
+            Some(Ok(Some(Ok(packet)))) => packet,
+            Some(Ok(None)) => continue,
+            _ => {
+                abort_probe(&session);
+                let _ = ws.close(None).await;
+                return;
+            }
+        };
+        match session.on_packet(packet, true) {
+            Some(Reply::SendProbePong) => {
+                let pong = to_ws_message(Frame::Text(Str::from("3probe")));
+                if ws.send(pong).await.is_err() {
+                    abort_probe(&session);
+                    return;
+                }
+                SessionInner::release_get_with_noop(&mut session.lock());
+            }
+            Some(Reply::UpgradeComplete) => {
+                let tx = {
+                    let mut st = session.lock();
+                    SessionInner::release_get_with_noop(&mut st);
+                    st.transport = Transport::Websocket;
+                    st.probe_abort = None;
+                    st.upgrade_tx.take()
+                };
+                tracing::debug!(target: "engineio::session", sid = %session.sid, "upgraded to websocket");
+                if let Some(tx) = tx {
+                    let _ = tx.send(ws);
+                }
+                session.notify.notify_one();
+                return;
+            }
+            Some(Reply::UpgradeAborted) => {
+                abort_probe(&session);
+                let _ = ws.close(None).await;
+                return;
+            }
+            _ => {
+                if !session.lock().upgrading {
+                    let _ = ws.close(None).await;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Maps a WebSocket message to an Engine.IO packet for a session: `None` for control frames.
+pub(crate) fn decode_for(
+    session: &SessionInner,
+    msg: WsMessage,
+) -> Option<Result<Packet, engineio_protocol::DecodeError>> {
+    match msg {
+        WsMessage::Text(t) => {
+            let text = Str::try_from(Bytes::from(t)).ok()?;
+            Some(engineio_protocol::decode_text_frame(text, session.version))
+        }
+        WsMessage::Binary(b) => Some(engineio_protocol::decode_binary_frame(b, session.version)),
+        _ => None,
+    }
+}
+
+/// Encodes one packet as a WebSocket message for a session.
+pub(crate) fn encode_for(session: &SessionInner, packet: &Packet, b64: bool) -> WsMessage {
+    to_ws_message(encode_frame(packet, session.version, b64))
+}
+
+fn to_ws_message(frame: Frame) -> WsMessage {
+    match frame {
+        Frame::Text(s) => match tungstenite::Utf8Bytes::try_from(s.into_bytes()) {
+            Ok(t) => WsMessage::Text(t),
+            Err(_) => WsMessage::Text(tungstenite::Utf8Bytes::from_static("")),
+        },
+        Frame::Binary(b) => WsMessage::Binary(b),
+    }
+}
+
+/// Why a WebSocket read failed, as a close reason.
+pub(crate) fn read_error_reason(e: &tungstenite::Error) -> CloseReason {
+    match e {
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+            CloseReason::TransportClose
+        }
+        _ => CloseReason::TransportError,
+    }
+}
