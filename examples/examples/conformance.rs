@@ -28,14 +28,19 @@ async fn main() -> std::io::Result<()> {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| usage());
         match flag.as_str() {
-            "--port" => options.addr.set_port(u16::try_from(value).unwrap_or_else(|_| usage())),
+            "--port" => options
+                .addr
+                .set_port(u16::try_from(value).unwrap_or_else(|_| usage())),
             "--ping-interval" => options.ping_interval = Duration::from_millis(value),
             "--ping-timeout" => options.ping_timeout = Duration::from_millis(value),
             _ => usage(),
         }
     }
     let fixture = start(options).await?;
-    println!("conformance fixture listening on http://{}", fixture.local_addr());
+    println!(
+        "conformance fixture listening on http://{}",
+        fixture.local_addr()
+    );
     tokio::signal::ctrl_c().await?;
     fixture.shutdown().await;
     Ok(())

@@ -25,7 +25,7 @@ pub(crate) fn spawn(session: Arc<SessionInner>, ws: Option<WsStream>) {
 
 enum Wake {
     Notified,
-    Upgraded(Option<WsStream>),
+    Upgraded(Option<Box<WsStream>>),
     Frame(Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>),
     Timer,
 }
@@ -77,8 +77,8 @@ pub(crate) async fn run(
         }
         let wake = tokio::select! {
             _ = session.notify.notified() => Wake::Notified,
-            r = async { upgrade_rx.as_mut().map(|rx| rx).expect("guarded").await }, if upgrade_rx.is_some() => {
-                Wake::Upgraded(r.ok())
+            r = async { upgrade_rx.as_mut().expect("guarded").await }, if upgrade_rx.is_some() => {
+                Wake::Upgraded(r.ok().map(Box::new))
             }
             m = async { ws.as_mut().map(|w| w.next()).expect("guarded").await }, if ws.is_some() => Wake::Frame(m),
             _ = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
@@ -87,8 +87,8 @@ pub(crate) async fn run(
             Wake::Notified => {}
             Wake::Upgraded(socket) => {
                 upgrade_rx = None;
-                if socket.is_some() {
-                    ws = socket;
+                if let Some(socket) = socket {
+                    ws = Some(*socket);
                 }
             }
             Wake::Frame(Some(Ok(msg))) => {

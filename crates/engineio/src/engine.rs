@@ -206,7 +206,9 @@ impl Engine {
                 if !config.allow_upgrades {
                     return Err(RequestError::BadRequest);
                 }
-            } else if transport != current || is_ws_upgrade != (transport == TransportKind::Websocket) {
+            } else if transport != current
+                || is_ws_upgrade != (transport == TransportKind::Websocket)
+            {
                 // A second WebSocket for an upgraded session is let through: `ws::upgrade`
                 // accepts and closes it at once, as Node does.
                 if !(is_ws_upgrade && current == TransportKind::Websocket) {
@@ -284,7 +286,6 @@ impl Engine {
             }
         }
     }
-
 }
 
 enum Checked {

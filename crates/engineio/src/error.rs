@@ -80,7 +80,12 @@ impl RequestError {
 
 impl std::fmt::Display for RequestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "engine.io request refused: code {} ({})", self.code(), self.message())
+        write!(
+            f,
+            "engine.io request refused: code {} ({})",
+            self.code(),
+            self.message()
+        )
     }
 }
 

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use engineio_protocol::{decode_payload, encode_payload, CloseReason, Packet, PayloadKind, ProtocolVersion};
+use engineio_protocol::{
+    decode_payload, encode_payload, CloseReason, Packet, PayloadKind, ProtocolVersion,
+};
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use tokio::sync::oneshot;
@@ -12,7 +14,11 @@ use crate::error::RequestError;
 use crate::socket::{SessionInner, State, Transport};
 
 /// A `200` whose body is the payload of `packets`.
-pub(crate) fn payload_response(session: &SessionInner, packets: &[Packet], b64: bool) -> Response<Bytes> {
+pub(crate) fn payload_response(
+    session: &SessionInner,
+    packets: &[Packet],
+    b64: bool,
+) -> Response<Bytes> {
     tracing::trace!(target: "engineio::packet", sid = %session.sid, ?packets, "sent (polling)");
     let mut buf = BytesMut::new();
     let kind = encode_payload(packets, session.version, !b64, &mut buf);
@@ -144,10 +150,10 @@ where
     }
     let _guard = PostGuard(&session);
 
-    let binary = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"application/octet-stream"));
+    let binary = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes()
+            .eq_ignore_ascii_case(b"application/octet-stream")
+    });
     if binary && session.version == ProtocolVersion::V4 {
         session.close(CloseReason::TransportError, false);
         return empty(StatusCode::BAD_REQUEST);
@@ -161,7 +167,10 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return too_large();
     }
-    let body = match http_body_util::Limited::new(req.into_body(), limit).collect().await {
+    let body = match http_body_util::Limited::new(req.into_body(), limit)
+        .collect()
+        .await
+    {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
             if e.is::<http_body_util::LengthLimitError>() {
@@ -171,7 +180,11 @@ where
             return empty(StatusCode::BAD_REQUEST);
         }
     };
-    let kind = if binary { PayloadKind::Binary } else { PayloadKind::Text };
+    let kind = if binary {
+        PayloadKind::Binary
+    } else {
+        PayloadKind::Text
+    };
     let max_packets = session.shared.config.max_payload_packets;
     for packet in decode_payload(body, session.version, kind, max_packets) {
         match packet {

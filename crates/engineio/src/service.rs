@@ -154,7 +154,9 @@ where
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
-            BodyKind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            BodyKind::Full(data) => {
+                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
+            }
             BodyKind::Inner(body) => body.size_hint(),
         }
     }

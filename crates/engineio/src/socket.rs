@@ -4,6 +4,7 @@
 //! ([`crate::driver`]) runs the heartbeat timers and, once the session is on WebSocket, owns the
 //! socket; polling requests and the probe of an upgrade touch the state directly.
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -94,6 +95,18 @@ impl Socket {
         self.0.close(CloseReason::ForcedClose, true);
     }
 
+    /// Attaches the layer above's value to this session (Socket.IO keeps its connection state
+    /// here). Dropped when the session closes, after [`Handler::on_close`](crate::Handler::on_close).
+    pub fn set_data(&self, data: Arc<dyn Any + Send + Sync>) {
+        *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = Some(data);
+    }
+
+    /// The value set by [`Socket::set_data`], if it is a `T`.
+    pub fn data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        let slot = self.0.data.lock().unwrap_or_else(|e| e.into_inner());
+        slot.clone().and_then(|d| d.downcast::<T>().ok())
+    }
+
     /// Closes the session at once with `reason`, without a close packet.
     pub fn close_with(&self, reason: CloseReason) {
         self.0.close(reason, false);
@@ -146,6 +159,9 @@ pub(crate) struct SessionInner {
     state: Mutex<State>,
     /// Wakes the driver: queue or timers changed, or the session closed.
     pub(crate) notify: Notify,
+    /// The layer above's per-session value; cleared when the session closes so that no cycle
+    /// outlives it.
+    pub(crate) data: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
 }
 
 /// Bytes a packet occupies in the outbound bound (its payload; framing is small and bounded).
@@ -166,7 +182,8 @@ impl SessionInner {
         transport: Transport,
         b64: bool,
     ) -> Self {
-        let proto = engineio_protocol::Session::new(version, shared.config.timing(), Instant::now());
+        let proto =
+            engineio_protocol::Session::new(version, shared.config.timing(), Instant::now());
         SessionInner {
             sid,
             version,
@@ -186,6 +203,7 @@ impl SessionInner {
                 ws_b64: b64,
             }),
             notify: Notify::new(),
+            data: Mutex::new(None),
         }
     }
 
@@ -199,7 +217,10 @@ impl SessionInner {
     }
 
     /// Queues packets and wakes whichever transport can take them.
-    pub(crate) fn enqueue(self: &Arc<Self>, packets: impl IntoIterator<Item = Packet>) -> Result<(), SendError> {
+    pub(crate) fn enqueue(
+        self: &Arc<Self>,
+        packets: impl IntoIterator<Item = Packet>,
+    ) -> Result<(), SendError> {
         let over_limit = {
             let mut st = self.lock();
             if st.closed.is_some() {
@@ -340,6 +361,7 @@ impl SessionInner {
             self.shared.remove(&self.sid);
         }
         self.shared.handler.on_close(&self.socket(), reason);
+        self.data.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     /// Marks the session finished and removes it from the table (the driver's exit).

@@ -34,7 +34,10 @@ fn accept_response<B>(req: &Request<B>) -> Option<Response<Bytes>> {
         .is_some_and(|v| v.as_bytes() == b"13");
     let connection_ok = h.get_all(header::CONNECTION).iter().any(|v| {
         v.to_str()
-            .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+            .map(|s| {
+                s.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+            })
             .unwrap_or(false)
     });
     let key = h.get(header::SEC_WEBSOCKET_KEY)?;
@@ -47,7 +50,10 @@ fn accept_response<B>(req: &Request<B>) -> Option<Response<Bytes>> {
     let rh = res.headers_mut();
     rh.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     rh.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
-    rh.insert(header::SEC_WEBSOCKET_ACCEPT, HeaderValue::from_str(&accept).ok()?);
+    rh.insert(
+        header::SEC_WEBSOCKET_ACCEPT,
+        HeaderValue::from_str(&accept).ok()?,
+    );
     Some(res)
 }
 
@@ -109,7 +115,11 @@ pub(crate) fn handshake(
 }
 
 /// A WebSocket for an existing polling session: the upgrade probe.
-pub(crate) fn upgrade(session: Arc<SessionInner>, mut req: Request<impl Sized>, b64: bool) -> Response<Bytes> {
+pub(crate) fn upgrade(
+    session: Arc<SessionInner>,
+    mut req: Request<impl Sized>,
+    b64: bool,
+) -> Response<Bytes> {
     let Some(res) = accept_response(&req) else {
         return RequestError::BadRequest.websocket_response();
     };
