@@ -34,6 +34,10 @@ pub struct Encoded {
 /// payload (protocol 4 peers reject one), so the payload of `PacketData::Connect` is not
 /// written for [`ProtocolRevision::V4`].
 ///
+/// One wire ambiguity, shared with Node: a protocol 4 CONNECT_ERROR whose payload is a
+/// non-negative number (`45`) reads back as an ack id without payload. Send a string or an
+/// object.
+///
 /// ```
 /// use socketio_protocol::{encode, Packet, Payload, ProtocolRevision, placeholder};
 /// use bytes::Bytes;
