@@ -267,6 +267,12 @@ impl Decoder {
             .map_or(0, |p| p.expected - p.packet.attachments().len())
     }
 
+    /// How many bytes of attachments the pending packet holds so far (0 when none is
+    /// pending), for a server that accounts memory per connection.
+    pub fn buffered_bytes(&self) -> usize {
+        self.pending.as_ref().map_or(0, |p| p.bytes)
+    }
+
     /// Drops the pending packet, if any.
     pub fn reset(&mut self) {
         self.pending = None;

@@ -174,6 +174,7 @@ fn leaf() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
         prop::sample::select(vec![0.5, -1.25, 1e300, 3.0, 2.5e-8]).prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
         "(?s).{0,12}".prop_map(Value::String),
         "[\"\\\\\\x00-\\x1f\\[\\]{},/]{0,6}".prop_map(Value::String),
     ]
@@ -293,6 +294,21 @@ fn round_trip(packet: &Packet, rev: ProtocolRevision) -> Packet {
     out.unwrap()
 }
 
+/// What a decoded packet decodes to after encoding, when that is defined: a protocol 4
+/// CONNECT loses its payload, and a CONNECT_ERROR with a non-negative number (`4-0` is `0`)
+/// would read back as an ack id.
+fn reencodable(packet: &Packet, rev: ProtocolRevision) -> Option<Packet> {
+    let mut expected = packet.clone();
+    match &mut expected.data {
+        PacketData::Connect(payload) if rev == ProtocolRevision::V4 => *payload = None,
+        PacketData::ConnectError(Value::Number(n)) if n.as_f64().is_some_and(|f| f >= 0.0) => {
+            return None;
+        }
+        _ => {}
+    }
+    Some(expected)
+}
+
 fn arbitrary_messages() -> impl Strategy<Value = Vec<Result<String, Vec<u8>>>> {
     let header = "[0-7]([0-9]{0,2}-)?(/[a-z?=,]{0,4},?)?[0-9]{0,3}";
     let body = r#"[\[\]{}":,0-9a-z_ .e\\-]{0,24}"#;
@@ -344,13 +360,9 @@ proptest! {
                 prop_assert_eq!(d.is_pending(), d.missing_attachments() > 0);
                 // Whatever decodes re-encodes to something that decodes the same.
                 if let Ok(Some(packet)) = out {
-                    let mut expected = packet.clone();
-                    if rev == ProtocolRevision::V4 {
-                        if let PacketData::Connect(payload) = &mut expected.data {
-                            *payload = None;
-                        }
+                    if let Some(expected) = reencodable(&packet, rev) {
+                        prop_assert_eq!(round_trip(&packet, rev), expected);
                     }
-                    prop_assert_eq!(round_trip(&packet, rev), expected);
                 }
             }
         }
