@@ -1,11 +1,11 @@
-//! The conformance fixture: a bare Engine.IO echo at `/engine.io/` (and, with SIO-1, the
-//! Socket.IO fixture at `/socket.io/`) on one port, with the heartbeat the official test suites
-//! expect.
+//! The conformance fixture: a bare Engine.IO echo at `/engine.io/` and the Socket.IO fixture
+//! at `/socket.io/` on one port, with the heartbeat the official test suites expect.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use engineio::{CloseReason, Engine, EngineConfig, Handler, Message, ServerHandle, Socket};
+use socketio::{AckSender, Args, MiddlewareError, ServerConfig};
 
 /// Options of the fixture.
 #[derive(Debug, Clone)]
@@ -46,6 +46,7 @@ impl Handler for Echo {
 #[derive(Debug)]
 pub struct Fixture {
     engine: Engine,
+    io: socketio::Server,
     server: ServerHandle,
     addr: SocketAddr,
 }
@@ -61,9 +62,15 @@ impl Fixture {
         &self.engine
     }
 
+    /// The Socket.IO server at `/socket.io/`.
+    pub fn io(&self) -> &socketio::Server {
+        &self.io
+    }
+
     /// Graceful shutdown: every session gets its close packet, then the listener is freed.
     pub async fn shutdown(self) {
         self.engine.close();
+        self.io.close().await;
         self.server.shutdown().await;
     }
 }
@@ -78,14 +85,104 @@ pub fn engine_config(options: &Options) -> EngineConfig {
         .build()
 }
 
+/// The Socket.IO server of the fixture, with its handlers (SIO-1 §3, SIO-2 §6).
+pub fn socketio_server(options: &Options) -> socketio::Server {
+    let mut engine = engine_config(options);
+    engine.path = "/socket.io".to_owned();
+    let config = ServerConfig::builder()
+        .engine(engine)
+        .path("/socket.io")
+        .connect_timeout(Duration::from_millis(1000))
+        .build();
+    let io = socketio::Server::with_config(config);
+
+    let main = io.clone();
+    io.on_connection(move |socket| {
+        common(&socket);
+        socket.on("message-with-ack", |_s, args: Args, ack: AckSender| {
+            let _ = ack.send(&args);
+        });
+        socket.on("echo", |_s, args: Args, ack: AckSender| {
+            let _ = ack.send(&args);
+        });
+        socket.on("server-ack", |socket, args: Args, _ack| {
+            tokio::spawn(async move {
+                if let Ok(values) = socket
+                    .emit_with_ack_args("server-ack-request", &args, None)
+                    .await
+                {
+                    let _ = socket.emit("server-ack-response", &values);
+                }
+            });
+        });
+        socket.on("force-disconnect", |socket, _: Args, _ack| {
+            socket.disconnect(false)
+        });
+        socket.on("join", |socket, (room,): (String,), ack: AckSender| {
+            socket.join(room.as_str());
+            let _ = ack.send(&room);
+        });
+        let io = main.clone();
+        socket.on(
+            "to-room",
+            move |_s, (room, payload): (String, socketio::AnyValue), _ack| {
+                let _ = io
+                    .to(room.as_str())
+                    .emit("room-message", &(room.as_str(), payload));
+            },
+        );
+        let io = main.clone();
+        socket.on(
+            "broadcast",
+            move |_s, (payload,): (socketio::AnyValue,), _ack| {
+                let _ = io.emit("msg", &payload);
+            },
+        );
+        let io = main.clone();
+        socket.on_disconnect(move |socket, _reason| {
+            let _ = io
+                .to("disconnect-watchers")
+                .emit("peer-disconnected", socket.id());
+        });
+    });
+
+    io.of("/custom").on_connection(|socket| common(&socket));
+
+    let restricted = io.of("/restricted");
+    restricted.middleware(|socket| async move {
+        let hs = socket.handshake();
+        let by_auth = hs.auth.get("token").and_then(|t| t.as_str()) == Some("s3cret");
+        let by_query = hs.query.get("token").map(String::as_str) == Some("s3cret");
+        if by_auth || by_query {
+            Ok(())
+        } else {
+            Err(MiddlewareError::new("not authorized"))
+        }
+    });
+    restricted.on_connection(|socket| {
+        let _ = socket.emit("welcome", &"restricted");
+    });
+    io
+}
+
+/// Handlers shared by `/` and `/custom`.
+fn common(socket: &socketio::Socket) {
+    let _ = socket.emit("auth", &socket.handshake().auth);
+    socket.on("message", |socket, args: Args, _ack| {
+        let _ = socket.emit("message-back", &args);
+    });
+}
+
 /// Starts the fixture.
 pub async fn start(options: Options) -> std::io::Result<Fixture> {
     let engine = Engine::new(engine_config(&options), Echo);
+    let io = socketio_server(&options);
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     let addr = listener.local_addr()?;
-    let server = engineio::serve(listener, engine.service(engineio::NotFound));
+    let server = engineio::serve(listener, engine.service(io.service(engineio::NotFound)));
     Ok(Fixture {
         engine,
+        io,
         server,
         addr,
     })

@@ -1,1 +1,74 @@
-//! A Socket.IO server. Work in progress.
+//! A Socket.IO server for Rust.
+//!
+//! Namespaces, events with JSON and binary, acknowledgements both ways, middleware, rooms and
+//! broadcasts, over Engine.IO long-polling and WebSocket, served standalone in one line or as
+//! a tower `Layer` in hyper and axum apps.
+//!
+//! # Quick start
+//! ```no_run
+//! use socketio::{AckSender, Args, Server};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let io = Server::new();
+//!     io.on_connection(|socket| {
+//!         socket.on("echo", |_socket, args: Args, ack: AckSender| {
+//!             let _ = ack.send(&args);
+//!         });
+//!         socket.on("join", |socket, room: String, _ack| {
+//!             socket.join(room.as_str());
+//!             let _ = socket.to(room).emit("joined", &socket.id());
+//!         });
+//!     });
+//!     io.listen("127.0.0.1:3000").await?;
+//!     tokio::signal::ctrl_c().await?;
+//!     io.close().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Compatibility
+//! | client | Socket.IO protocol | Engine.IO protocol | needs |
+//! |---|---|---|---|
+//! | socket.io-client 3.x, 4.x | 5 | 4 | — |
+//! | python-socketio 5.x | 5 | 4 | — |
+//! | socket.io-client 2.x | 4 | 3 | [`ServerConfigBuilder::allow_eio3`] |
+//!
+//! # Logging
+//! `tracing` targets under `socketio`: `RUST_LOG=socketio=debug` shows namespace connects,
+//! refusals and disconnects with their reasons (Node's `DEBUG=socket.io*`); `trace` the
+//! packets. Add `engineio=debug` for the transport underneath.
+//!
+//! # Layout
+//! - `server`: the [`Server`] handle; `namespace`: [`Namespace`]; `socket`: [`Socket`].
+//! - `client`: one Engine.IO connection multiplexing sockets; the bridge from `engineio`.
+//! - `adapter`: rooms ([`Adapter`], [`LocalAdapter`]); `operators`: broadcasts.
+//! - `args`, `ack`: event arguments and acknowledgements; `handshake`, `config`, `error`.
+
+mod ack;
+mod adapter;
+mod args;
+mod client;
+mod config;
+mod error;
+mod handshake;
+mod namespace;
+mod operators;
+mod server;
+mod socket;
+
+pub use ack::AckSender;
+pub use adapter::{Adapter, LocalAdapter};
+pub use args::Args;
+pub use client::ClientRef;
+pub use config::{ServerConfig, ServerConfigBuilder};
+pub use error::{AckError, EmitError, MiddlewareError};
+pub use handshake::Handshake;
+pub use namespace::Namespace;
+pub use operators::BroadcastOperator;
+pub use server::Server;
+pub use socket::{DisconnectReason, Socket, TimeoutSocket};
+pub use socketio_protocol::AnyValue;
+
+/// A room name. Every socket is in the room named by its own id.
+pub type Room = std::sync::Arc<str>;

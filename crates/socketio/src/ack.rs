@@ -1,0 +1,127 @@
+//! Acknowledgements: the responder a handler receives, and the pending acks of a socket.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use socketio_protocol::{Packet, Payload};
+use tokio::sync::oneshot;
+
+use crate::args::{to_payload, Args};
+use crate::error::EmitError;
+use crate::socket::Socket;
+
+/// Answers one event's acknowledgement (the client's callback).
+///
+/// Single use: every handler of the event gets a clone, and only the first [`AckSender::send`]
+/// goes out, as in Node.
+///
+/// ```no_run
+/// # fn f(socket: socketio::Socket) {
+/// socket.on("echo", |_socket, args: socketio::Args, ack: socketio::AckSender| {
+///     let _ = ack.send(&args);
+/// });
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct AckSender {
+    inner: Option<Arc<AckTarget>>,
+}
+
+struct AckTarget {
+    socket: Socket,
+    id: u64,
+    sent: AtomicBool,
+}
+
+impl std::fmt::Debug for AckSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AckSender")
+            .field("id", &self.inner.as_ref().map(|t| t.id))
+            .finish()
+    }
+}
+
+impl AckSender {
+    pub(crate) fn new(socket: &Socket, id: Option<u64>) -> Self {
+        AckSender {
+            inner: id.map(|id| {
+                Arc::new(AckTarget {
+                    socket: socket.clone(),
+                    id,
+                    sent: AtomicBool::new(false),
+                })
+            }),
+        }
+    }
+
+    /// Whether the client asked for an acknowledgement.
+    pub fn is_requested(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Sends the acknowledgement: a tuple is spread into its arguments, `()` is none, any
+    /// other value is one argument. Does nothing when no ack was asked for or one was sent.
+    pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
+        let Some(target) = self.inner else {
+            return Ok(());
+        };
+        if target.sent.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let payload = to_payload(None, data)?;
+        let packet = Packet::ack(target.socket.ns_name(), payload, target.id);
+        target.socket.send_packet(&packet)
+    }
+}
+
+/// The acks a socket waits for, by id.
+#[derive(Default)]
+pub(crate) struct PendingAcks {
+    next: std::sync::atomic::AtomicU64,
+    waiting: Mutex<HashMap<u64, oneshot::Sender<Args>>>,
+}
+
+impl PendingAcks {
+    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Args>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.lock().insert(id, tx);
+        (id, rx)
+    }
+
+    pub(crate) fn forget(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Delivers an ACK; an id nobody waits for is ignored.
+    pub(crate) fn resolve(&self, id: u64, payload: Payload) {
+        let Some(tx) = self.lock().remove(&id) else {
+            tracing::debug!(target: "socketio::socket", id, "ack for no pending id ignored");
+            return;
+        };
+        let Payload { data, attachments } = payload;
+        let values = match data {
+            serde_json::Value::Array(v) => v,
+            other => vec![other],
+        };
+        let args = values
+            .into_iter()
+            .map(|v| {
+                socketio_protocol::AnyValue::from_parts(v.clone(), &attachments)
+                    .unwrap_or_else(|_| socketio_protocol::AnyValue::new(v))
+            })
+            .collect();
+        let _ = tx.send(Args(args));
+    }
+
+    /// Fails every pending ack (the socket disconnected).
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Args>>> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

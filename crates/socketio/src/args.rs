@@ -1,0 +1,281 @@
+//! Turning user values into event arguments and back.
+//!
+//! Emitting: a tuple (or fixed-size array) is spread into the arguments, `()` is no argument,
+//! any other value is one argument — so `emit("m", &("a", 1))` sends `["m","a",1]` and
+//! `emit("m", &vec![1, 2])` sends `["m",[1,2]]`. Binary (`bytes::Bytes`) may sit anywhere.
+//!
+//! Receiving: the arguments (the event name removed) are deserialized as one array into the
+//! handler's type: a tuple, a struct read from a sequence, `Vec<T>`, or [`AnyValue`] lists; when
+//! that fails and there is exactly one argument, it is deserialized from that argument alone,
+//! so a handler may take `String` rather than `(String,)`.
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::ser::{self, Serialize};
+use serde_json::Value;
+use socketio_protocol::{from_value, to_value, AnyValue, Payload};
+
+use crate::error::EmitError;
+
+/// What a value looks like at its top level, for argument spreading.
+enum Shape {
+    Tuple,
+    Unit,
+    Other,
+}
+
+/// Serializes the arguments of an event or ack into a JSON array (placeholders for binary)
+/// and the attachments. `prefix` (the event name) comes first when given.
+pub(crate) fn to_payload<T: Serialize + ?Sized>(
+    prefix: Option<&str>,
+    data: &T,
+) -> Result<Payload, EmitError> {
+    let mut attachments = Vec::new();
+    let value =
+        to_value(data, &mut attachments).map_err(|e| EmitError::Serialize(e.to_string()))?;
+    let shape = data.serialize(ShapeOf).unwrap_or(Shape::Other);
+    let mut items = Vec::new();
+    if let Some(name) = prefix {
+        items.push(Value::String(name.to_owned()));
+    }
+    match (shape, value) {
+        (Shape::Unit, _) => {}
+        (Shape::Tuple, Value::Array(args)) => items.extend(args),
+        (_, value) => items.push(value),
+    }
+    Ok(Payload::with_attachments(Value::Array(items), attachments))
+}
+
+/// Deserializes handler arguments from `args` (the event name already removed).
+pub(crate) fn from_args<T: DeserializeOwned>(
+    args: Vec<Value>,
+    attachments: &[Bytes],
+) -> Result<T, socketio_protocol::DeError> {
+    if args.len() == 1 {
+        let whole = Value::Array(args);
+        match from_value::<T>(whole.clone(), attachments) {
+            Ok(v) => Ok(v),
+            Err(first) => {
+                let Value::Array(mut one) = whole else {
+                    return Err(first);
+                };
+                from_value::<T>(one.pop().unwrap_or(Value::Null), attachments).map_err(|_| first)
+            }
+        }
+    } else {
+        from_value::<T>(Value::Array(args), attachments)
+    }
+}
+
+/// The raw arguments of an event or ack, binary kept: re-emit them as they came.
+///
+/// ```
+/// # use socketio::Args;
+/// let args = Args::from_values(vec![serde_json::json!("hello"), serde_json::json!(1)]);
+/// assert_eq!(args.len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Args(pub Vec<AnyValue>);
+
+impl Args {
+    /// Arguments without binary.
+    pub fn from_values(values: Vec<Value>) -> Self {
+        Args(values.into_iter().map(AnyValue::new).collect())
+    }
+
+    /// How many arguments.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// No arguments.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first argument deserialized as `T`.
+    pub fn first<T: DeserializeOwned>(&self) -> Option<T> {
+        let a = self.0.first()?;
+        from_value(a.value.clone(), &a.attachments).ok()
+    }
+}
+
+/// Spreads: an `Args` serializes as a tuple of its values.
+impl Serialize for Args {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use ser::SerializeTuple;
+        let mut t = serializer.serialize_tuple(self.0.len())?;
+        for v in &self.0 {
+            t.serialize_element(v)?;
+        }
+        t.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Args {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<AnyValue>::deserialize(d).map(Args)
+    }
+}
+
+/// A serializer that only reports the top-level shape.
+struct ShapeOf;
+
+#[derive(Debug)]
+struct NotTuple;
+
+impl std::fmt::Display for NotTuple {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a tuple")
+    }
+}
+
+impl std::error::Error for NotTuple {}
+
+impl ser::Error for NotTuple {
+    fn custom<T: std::fmt::Display>(_msg: T) -> Self {
+        NotTuple
+    }
+}
+
+struct TupleShape;
+
+impl ser::SerializeTuple for TupleShape {
+    type Ok = Shape;
+    type Error = NotTuple;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, _value: &T) -> Result<(), NotTuple> {
+        Ok(())
+    }
+    fn end(self) -> Result<Shape, NotTuple> {
+        Ok(Shape::Tuple)
+    }
+}
+
+macro_rules! other {
+    ($($name:ident($($arg:ty),*);)*) => {
+        $(fn $name(self, $(_: $arg),*) -> Result<Shape, NotTuple> { Ok(Shape::Other) })*
+    };
+}
+
+impl ser::Serializer for ShapeOf {
+    type Ok = Shape;
+    type Error = NotTuple;
+    type SerializeSeq = ser::Impossible<Shape, NotTuple>;
+    type SerializeTuple = TupleShape;
+    type SerializeTupleStruct = ser::Impossible<Shape, NotTuple>;
+    type SerializeTupleVariant = ser::Impossible<Shape, NotTuple>;
+    type SerializeMap = ser::Impossible<Shape, NotTuple>;
+    type SerializeStruct = ser::Impossible<Shape, NotTuple>;
+    type SerializeStructVariant = ser::Impossible<Shape, NotTuple>;
+
+    other! {
+        serialize_bool(bool); serialize_i8(i8); serialize_i16(i16); serialize_i32(i32);
+        serialize_i64(i64); serialize_u8(u8); serialize_u16(u16); serialize_u32(u32);
+        serialize_u64(u64); serialize_f32(f32); serialize_f64(f64); serialize_char(char);
+        serialize_str(&str); serialize_bytes(&[u8]); serialize_none();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+
+    fn serialize_unit(self) -> Result<Shape, NotTuple> {
+        Ok(Shape::Unit)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _v: &T) -> Result<Shape, NotTuple> {
+        Ok(Shape::Other)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        v: &T,
+    ) -> Result<Shape, NotTuple> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Shape, NotTuple> {
+        Ok(Shape::Other)
+    }
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NotTuple> {
+        Err(NotTuple)
+    }
+    fn serialize_tuple(self, _len: usize) -> Result<TupleShape, NotTuple> {
+        Ok(TupleShape)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, NotTuple> {
+        Err(NotTuple)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, NotTuple> {
+        Err(NotTuple)
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, NotTuple> {
+        Err(NotTuple)
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, NotTuple> {
+        Err(NotTuple)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, NotTuple> {
+        Err(NotTuple)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn spreading() {
+        let p = to_payload(Some("m"), &("a", 1)).unwrap();
+        assert_eq!(p.data, json!(["m", "a", 1]));
+        let p = to_payload(Some("m"), &vec![1, 2]).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2]]));
+        let p = to_payload(Some("m"), &()).unwrap();
+        assert_eq!(p.data, json!(["m"]));
+        let p = to_payload(Some("m"), &"x").unwrap();
+        assert_eq!(p.data, json!(["m", "x"]));
+        let p = to_payload(None, &(Bytes::from_static(b"\x01"),)).unwrap();
+        assert_eq!(p.data, json!([{"_placeholder": true, "num": 0}]));
+        assert_eq!(p.attachments.len(), 1);
+        let args = Args::from_values(vec![json!(1), json!("b")]);
+        let p = to_payload(Some("m"), &args).unwrap();
+        assert_eq!(p.data, json!(["m", 1, "b"]));
+    }
+
+    #[test]
+    fn receiving() {
+        let (a, b): (String, u32) = from_args(vec![json!("x"), json!(2)], &[]).unwrap();
+        assert_eq!((a.as_str(), b), ("x", 2));
+        let s: String = from_args(vec![json!("only")], &[]).unwrap();
+        assert_eq!(s, "only");
+        let v: Vec<u32> = from_args(vec![json!([1, 2])], &[]).unwrap();
+        assert_eq!(v, vec![1, 2]);
+        let args: Args = from_args(vec![json!(1), json!(2)], &[]).unwrap();
+        assert_eq!(args.len(), 2);
+        assert!(from_args::<(u32,)>(vec![json!("no")], &[]).is_err());
+    }
+}

@@ -1,0 +1,323 @@
+//! A client: one Engine.IO connection multiplexing sockets of several namespaces.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use engineio::{Message, Str};
+use serde_json::Value;
+use socketio_protocol::{
+    encode, Decoder, DecoderLimits, Encoded, Packet, PacketData, ProtocolRevision,
+};
+
+use crate::error::EmitError;
+use crate::handshake::Handshake;
+use crate::server::ServerInner;
+use crate::socket::{DisconnectReason, Socket};
+
+pub(crate) struct Client {
+    pub(crate) conn: engineio::Socket,
+    pub(crate) rev: ProtocolRevision,
+    server: Weak<ServerInner>,
+    decoder: Mutex<Decoder>,
+    state: Mutex<ClientState>,
+}
+
+#[derive(Default)]
+struct ClientState {
+    sockets: HashMap<String, Socket>,
+    /// Namespaces whose middleware is running.
+    connecting: HashSet<String>,
+    connect_timer: Option<tokio::task::AbortHandle>,
+}
+
+/// The multiplexed connection under a socket (Node's `socket.client`).
+#[derive(Clone)]
+pub struct ClientRef(pub(crate) Arc<Client>);
+
+impl std::fmt::Debug for ClientRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.0.conn.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientRef {
+    /// The Engine.IO connection (Node's `client.conn`).
+    pub fn conn(&self) -> &engineio::Socket {
+        &self.0.conn
+    }
+
+    /// The request that opened it (Node's `client.request`).
+    pub fn request(&self) -> &engineio::HandshakeRequest {
+        self.0.conn.request()
+    }
+}
+
+/// Encodes a packet into its Engine.IO messages: the text, then each attachment.
+pub(crate) fn to_messages(encoded: &Encoded) -> Vec<Message> {
+    let mut out = Vec::with_capacity(1 + encoded.attachments.len());
+    match Str::try_from(encoded.text.to_bytes()) {
+        Ok(text) => out.push(Message::Text(text)),
+        Err(_) => return out,
+    }
+    out.extend(encoded.attachments.iter().cloned().map(Message::Binary));
+    out
+}
+
+impl Client {
+    fn state(&self) -> MutexGuard<'_, ClientState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
+        tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "send");
+        let encoded = encode(packet, self.rev);
+        self.send_encoded(&encoded)
+    }
+
+    pub(crate) fn send_encoded(&self, encoded: &Encoded) -> Result<(), EmitError> {
+        self.conn
+            .send_many(to_messages(encoded))
+            .map_err(|_| EmitError::Disconnected)
+    }
+
+    pub(crate) fn remove(&self, nsp: &str) {
+        self.state().sockets.remove(nsp);
+    }
+
+    /// Every socket leaves with `41`, then the connection closes.
+    pub(crate) fn disconnect_all(&self) {
+        let sockets: Vec<Socket> = self.state().sockets.values().cloned().collect();
+        for s in sockets {
+            s.disconnect(false);
+        }
+        self.conn.close();
+    }
+
+    fn close_all(&self, reason: DisconnectReason) {
+        let sockets: Vec<Socket> = self.state().sockets.drain().map(|(_, s)| s).collect();
+        for s in sockets {
+            s.on_close(reason);
+        }
+    }
+
+    /// Closes the connection for a protocol violation (decode error, invalid state).
+    fn violation(&self, what: &dyn std::fmt::Display) {
+        tracing::debug!(target: "socketio::client", sid = %self.conn.id(), %what, "closing the connection");
+        self.close_all(DisconnectReason::ForcedClose);
+        self.conn.close();
+    }
+
+    fn on_text(self: &Arc<Self>, text: &str) {
+        let decoded = self
+            .decoder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .decode_text(text);
+        self.on_decoded(decoded);
+    }
+
+    fn on_binary(self: &Arc<Self>, data: bytes::Bytes) {
+        let decoded = self
+            .decoder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .decode_binary(data);
+        self.on_decoded(decoded);
+    }
+
+    fn on_decoded(
+        self: &Arc<Self>,
+        decoded: Result<Option<Packet>, socketio_protocol::DecodeError>,
+    ) {
+        match decoded {
+            Ok(Some(packet)) => self.on_packet(packet),
+            Ok(None) => {}
+            Err(e) => self.violation(&e),
+        }
+    }
+
+    fn on_packet(self: &Arc<Self>, packet: Packet) {
+        tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "received");
+        let Packet { nsp, query, data } = packet;
+        match data {
+            PacketData::Connect(auth) => {
+                let busy = {
+                    let st = self.state();
+                    st.sockets.contains_key(&nsp) || st.connecting.contains(&nsp)
+                };
+                if busy {
+                    self.violation(&"CONNECT for a namespace already joined");
+                    return;
+                }
+                let auth = match self.rev {
+                    ProtocolRevision::V5 => {
+                        auth.unwrap_or_else(|| Value::Object(Default::default()))
+                    }
+                    ProtocolRevision::V4 => query_object(query.as_deref()),
+                };
+                self.connect(nsp, auth);
+            }
+            PacketData::ConnectError(_) => self.violation(&"CONNECT_ERROR from a client"),
+            data => {
+                let socket = self.state().sockets.get(&nsp).cloned();
+                match socket {
+                    Some(socket) => socket.on_packet(data),
+                    None => self.violation(&format_args!("packet for namespace {nsp} not joined")),
+                }
+            }
+        }
+    }
+
+    /// Joins `nsp`: namespace lookup, middleware, then CONNECT and the connection handlers.
+    pub(crate) fn connect(self: &Arc<Self>, nsp: String, auth: Value) {
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        let Some(ns) = server.namespace_for(&nsp) else {
+            tracing::debug!(target: "socketio::namespace", sid = %self.conn.id(), %nsp, "invalid namespace");
+            let error = serde_json::json!({ "message": "Invalid namespace" });
+            let _ = self.send(&Packet::connect_error(nsp, error));
+            return;
+        };
+        let id: Arc<str> = match self.rev {
+            ProtocolRevision::V5 => Arc::from(engineio::Sid::generate().as_str()),
+            ProtocolRevision::V4 if nsp == "/" => Arc::from(self.conn.id().as_str()),
+            ProtocolRevision::V4 => Arc::from(format!("{nsp}#{}", self.conn.id()).as_str()),
+        };
+        let handshake = Handshake::new(self.conn.request(), auth);
+        let socket = Socket::new(id, ns.clone(), self.clone(), handshake);
+        if !ns.has_middleware() {
+            self.finish_connect(socket);
+            return;
+        }
+        self.state().connecting.insert(nsp.clone());
+        let client = self.clone();
+        tokio::spawn(async move {
+            let result = ns.run_middleware(&socket).await;
+            client.state().connecting.remove(&nsp);
+            match result {
+                Ok(()) => client.finish_connect(socket),
+                Err(e) => {
+                    tracing::debug!(target: "socketio::namespace", sid = %client.conn.id(), %nsp, error = %e, "refused by middleware");
+                    let payload = match client.rev {
+                        ProtocolRevision::V5 => {
+                            let mut m = serde_json::Map::new();
+                            m.insert("message".into(), Value::String(e.message().to_owned()));
+                            if let Some(data) = e.data() {
+                                m.insert("data".into(), data.clone());
+                            }
+                            Value::Object(m)
+                        }
+                        ProtocolRevision::V4 => e
+                            .data()
+                            .cloned()
+                            .unwrap_or_else(|| Value::String(e.message().to_owned())),
+                    };
+                    let _ = client.send(&Packet::connect_error(nsp, payload));
+                }
+            }
+        });
+    }
+
+    fn finish_connect(self: &Arc<Self>, socket: Socket) {
+        if !self.conn.is_connected() {
+            return;
+        }
+        let nsp = socket.ns_name().to_owned();
+        {
+            let mut st = self.state();
+            st.sockets.insert(nsp.clone(), socket.clone());
+            if let Some(timer) = st.connect_timer.take() {
+                timer.abort();
+            }
+        }
+        socket.set_connected();
+        socket.ns().add(&socket);
+        let reply = match self.rev {
+            ProtocolRevision::V5 => {
+                Packet::connect(nsp.clone(), Some(serde_json::json!({ "sid": socket.id() })))
+            }
+            ProtocolRevision::V4 => Packet::connect(nsp.clone(), None),
+        };
+        let _ = self.send(&reply);
+        tracing::debug!(target: "socketio::namespace", sid = %socket.id(), %nsp, "connected");
+        socket.ns().run_connection_handlers(&socket);
+    }
+}
+
+/// Protocol 4 CONNECT query → the `auth` object: string values, the last of repeated keys.
+fn query_object(query: Option<&str>) -> Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in engineio::parse_query(query.unwrap_or("")) {
+        map.insert(k, Value::String(v));
+    }
+    Value::Object(map)
+}
+
+/// Bridges Engine.IO sessions to Socket.IO clients.
+pub(crate) struct Bridge {
+    pub(crate) server: Weak<ServerInner>,
+}
+
+impl engineio::Handler for Bridge {
+    fn on_connect(&self, conn: engineio::Socket) {
+        let Some(server) = self.server.upgrade() else {
+            conn.close();
+            return;
+        };
+        let rev = match conn.protocol() {
+            engineio::ProtocolVersion::V3 => ProtocolRevision::V4,
+            _ => ProtocolRevision::V5,
+        };
+        let client = Arc::new(Client {
+            conn: conn.clone(),
+            rev,
+            server: self.server.clone(),
+            decoder: Mutex::new(Decoder::new(rev, DecoderLimits::default())),
+            state: Mutex::new(ClientState::default()),
+        });
+        conn.set_data(client.clone());
+        match rev {
+            // Protocol 4 clients are in `/` as soon as the session opens.
+            ProtocolRevision::V4 => {
+                client.connect("/".to_owned(), Value::Object(Default::default()))
+            }
+            ProtocolRevision::V5 => {
+                let timeout = server.config.connect_timeout;
+                let weak = Arc::downgrade(&client);
+                let timer = tokio::spawn(async move {
+                    tokio::time::sleep(timeout).await;
+                    if let Some(client) = weak.upgrade() {
+                        if client.state().sockets.is_empty() {
+                            tracing::debug!(target: "socketio::client", sid = %client.conn.id(), "no namespace joined in time");
+                            client.conn.close();
+                        }
+                    }
+                });
+                client.state().connect_timer = Some(timer.abort_handle());
+            }
+        }
+    }
+
+    fn on_message(&self, conn: &engineio::Socket, message: Message) {
+        let Some(client) = conn.data::<Client>() else {
+            return;
+        };
+        match message {
+            Message::Text(text) => client.on_text(&text),
+            Message::Binary(data) => client.on_binary(data),
+        }
+    }
+
+    fn on_close(&self, conn: &engineio::Socket, reason: engineio::CloseReason) {
+        let Some(client) = conn.data::<Client>() else {
+            return;
+        };
+        if let Some(timer) = client.state().connect_timer.take() {
+            timer.abort();
+        }
+        client.close_all(reason.into());
+    }
+}

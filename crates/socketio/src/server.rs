@@ -1,0 +1,230 @@
+//! The server handle: namespaces, the Engine.IO layer under them, and how to serve them.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+
+use engineio::{Engine, EngineLayer, EngineService, ServerHandle};
+use serde::Serialize;
+
+use crate::client::Bridge;
+use crate::config::ServerConfig;
+use crate::error::{EmitError, MiddlewareError};
+use crate::namespace::Namespace;
+use crate::operators::BroadcastOperator;
+use crate::socket::{DisconnectReason, Socket};
+use crate::Room;
+
+pub(crate) struct ServerInner {
+    pub(crate) config: ServerConfig,
+    namespaces: RwLock<HashMap<String, Namespace>>,
+    engine: std::sync::OnceLock<Engine>,
+    listener: Mutex<Option<ServerHandle>>,
+}
+
+impl ServerInner {
+    pub(crate) fn namespace_for(&self, name: &str) -> Option<Namespace> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+}
+
+/// A Socket.IO server: a cheap-clone handle.
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     let io = socketio::Server::new();
+///     io.on_connection(|socket| {
+///         socket.on("ping", |socket, args: socketio::Args, ack: socketio::AckSender| {
+///             let _ = ack.send(&args);
+///             let _ = socket.emit("pong", &());
+///         });
+///     });
+///     io.listen("127.0.0.1:3000").await?;
+///     tokio::signal::ctrl_c().await?;
+///     io.close().await;
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Server(pub(crate) Arc<ServerInner>);
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("path", &self.0.config.path())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Server {
+    /// A server with the default options.
+    pub fn new() -> Self {
+        Self::with_config(ServerConfig::default())
+    }
+
+    /// A server with these options.
+    pub fn with_config(config: ServerConfig) -> Self {
+        let engine_config = config.engine.clone();
+        let inner = Arc::new(ServerInner {
+            config,
+            namespaces: RwLock::new(HashMap::new()),
+            engine: std::sync::OnceLock::new(),
+            listener: Mutex::new(None),
+        });
+        let bridge = Bridge {
+            server: Arc::downgrade(&inner),
+        };
+        let _ = inner
+            .engine
+            .set(Engine::with_handler(engine_config, Arc::new(bridge)));
+        let server = Server(inner);
+        server.of("/");
+        server
+    }
+
+    /// The options.
+    pub fn config(&self) -> &ServerConfig {
+        &self.0.config
+    }
+
+    /// The Engine.IO server under this one (Node's `io.engine`).
+    pub fn engine(&self) -> &Engine {
+        // Set in `with_config`, before the handle exists.
+        self.0.engine.get().expect("engine is set at construction")
+    }
+
+    /// The namespace `name`, created if needed (`"chat"` is `/chat`).
+    pub fn of(&self, name: &str) -> Namespace {
+        let name = if name.starts_with('/') {
+            name.to_owned()
+        } else {
+            format!("/{name}")
+        };
+        if let Some(ns) = self.0.namespace_for(&name) {
+            return ns;
+        }
+        let mut map = self.0.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        map.entry(name.clone())
+            .or_insert_with(|| {
+                tracing::debug!(target: "socketio::namespace", %name, "created");
+                Namespace::new(name)
+            })
+            .clone()
+    }
+
+    /// The main namespace `/` (Node's `io.sockets`).
+    pub fn sockets(&self) -> Namespace {
+        self.of("/")
+    }
+
+    /// Middleware of `/` (Node's `io.use`).
+    #[doc(alias = "use")]
+    pub fn middleware<F, Fut>(&self, f: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), MiddlewareError>> + Send + 'static,
+    {
+        self.sockets().middleware(f)
+    }
+
+    /// Connection handler of `/` (Node's `io.on("connection")`).
+    pub fn on_connection<F>(&self, f: F)
+    where
+        F: Fn(Socket) + Send + Sync + 'static,
+    {
+        self.sockets().on_connection(f)
+    }
+
+    /// Emits to every socket of `/`.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.sockets().emit(event, data)
+    }
+
+    /// A broadcast to the sockets of `/` in `room`.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.sockets().to(room)
+    }
+
+    /// Synonym of [`Server::to`] (Node's `in`).
+    pub fn within(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.to(room)
+    }
+
+    /// A broadcast to every socket of `/` but those in `room`.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.sockets().except(room)
+    }
+
+    /// This server as a tower layer: requests under `path` are Socket.IO, the rest go on.
+    pub fn layer(&self) -> EngineLayer {
+        self.engine().layer()
+    }
+
+    /// This server in front of `inner`.
+    pub fn service<S>(&self, inner: S) -> EngineService<S> {
+        self.engine().service(inner)
+    }
+
+    /// Serves on `addr` on its own (Node's `new Server(3000)` / `io.listen`); other paths get
+    /// 404. Returns once the port is bound.
+    #[doc(alias = "attach")]
+    pub async fn listen(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+    ) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let handle = engineio::serve(listener, self.service(engineio::NotFound));
+        tracing::debug!(target: "socketio::server", addr = %local, "listening");
+        let previous = self
+            .0
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(handle);
+        if let Some(previous) = previous {
+            previous.shutdown().await;
+        }
+        Ok(local)
+    }
+
+    /// Closes the server: every socket disconnects with `server shutting down`, every
+    /// connection gets its close packet, and the listener (if [`Server::listen`] started one)
+    /// is freed.
+    pub async fn close(&self) {
+        let namespaces: Vec<Namespace> = self
+            .0
+            .namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for ns in namespaces {
+            for socket in ns.sockets() {
+                socket.on_close(DisconnectReason::ServerShuttingDown);
+            }
+        }
+        self.engine().close();
+        let handle = self
+            .0
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(handle) = handle {
+            handle.shutdown().await;
+        }
+    }
+}

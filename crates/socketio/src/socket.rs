@@ -1,0 +1,632 @@
+//! A socket: one client's connection to one namespace.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use socketio_protocol::{Packet, PacketData, Payload, RESERVED_EVENTS};
+
+use crate::ack::{AckSender, PendingAcks};
+use crate::args::{from_args, to_payload, Args};
+use crate::client::Client;
+use crate::error::{AckError, EmitError};
+use crate::handshake::Handshake;
+use crate::namespace::Namespace;
+use crate::operators::BroadcastOperator;
+
+/// Why a socket disconnected, with Node's strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// `transport error`: the connection failed or broke the protocol.
+    TransportError,
+    /// `transport close`: the client closed the connection.
+    TransportClose,
+    /// `forced close`: the connection was closed for a decode error or an invalid state, or
+    /// from the server's side.
+    ForcedClose,
+    /// `ping timeout`: the heartbeat stopped.
+    PingTimeout,
+    /// `parse error`: the client sent bytes Engine.IO could not decode.
+    ParseError,
+    /// `server shutting down`: [`Server::close`](crate::Server::close).
+    ServerShuttingDown,
+    /// `forced server close`: the server closed the connection.
+    ForcedServerClose,
+    /// `client namespace disconnect`: the client left the namespace (`socket.disconnect()`).
+    ClientNamespaceDisconnect,
+    /// `server namespace disconnect`: [`Socket::disconnect`] on the server.
+    ServerNamespaceDisconnect,
+}
+
+impl DisconnectReason {
+    /// Node's name of the reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::ForcedClose => "forced close",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::ParseError => "parse error",
+            DisconnectReason::ServerShuttingDown => "server shutting down",
+            DisconnectReason::ForcedServerClose => "forced server close",
+            DisconnectReason::ClientNamespaceDisconnect => "client namespace disconnect",
+            DisconnectReason::ServerNamespaceDisconnect => "server namespace disconnect",
+        }
+    }
+}
+
+impl std::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<engineio::CloseReason> for DisconnectReason {
+    fn from(r: engineio::CloseReason) -> Self {
+        match r {
+            engineio::CloseReason::TransportClose => DisconnectReason::TransportClose,
+            engineio::CloseReason::TransportError => DisconnectReason::TransportError,
+            engineio::CloseReason::PingTimeout => DisconnectReason::PingTimeout,
+            engineio::CloseReason::ParseError => DisconnectReason::ParseError,
+            _ => DisconnectReason::ForcedClose,
+        }
+    }
+}
+
+type EventFn = Arc<dyn Fn(&Socket, Vec<Value>, &[Bytes], AckSender) + Send + Sync>;
+type AnyFn = Arc<dyn Fn(&Socket, &str, &Args) + Send + Sync>;
+type PacketMiddlewareFn = Arc<dyn Fn(&Socket, &str, &Args) -> Result<(), String> + Send + Sync>;
+type ErrorFn = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
+type DisconnectFn = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
+
+#[derive(Default)]
+struct Handlers {
+    events: HashMap<String, Vec<EventFn>>,
+    any: Vec<AnyFn>,
+    any_outgoing: Vec<AnyFn>,
+    middleware: Vec<PacketMiddlewareFn>,
+    error: Vec<ErrorFn>,
+    disconnecting: Vec<DisconnectFn>,
+    disconnect: Vec<DisconnectFn>,
+}
+
+pub(crate) struct SocketInner {
+    id: Arc<str>,
+    ns: Namespace,
+    pub(crate) client: Arc<Client>,
+    handshake: Handshake,
+    data: Mutex<Value>,
+    handlers: Mutex<Handlers>,
+    acks: PendingAcks,
+    connected: AtomicBool,
+}
+
+/// One client's connection to one namespace: a cheap-clone handle.
+///
+/// ```no_run
+/// # fn f(io: socketio::Server) {
+/// io.of("/").on_connection(|socket| {
+///     socket.on("chat", |socket, (room, text): (String, String), _ack| {
+///         let _ = socket.to(room).emit("chat", &text);
+///     });
+/// });
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SocketInner>);
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.0.id)
+            .field("nsp", &self.0.ns.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Socket {}
+
+impl Socket {
+    pub(crate) fn new(
+        id: Arc<str>,
+        ns: Namespace,
+        client: Arc<Client>,
+        handshake: Handshake,
+    ) -> Self {
+        Socket(Arc::new(SocketInner {
+            id,
+            ns,
+            client,
+            handshake,
+            data: Mutex::new(Value::Null),
+            handlers: Mutex::new(Handlers::default()),
+            acks: PendingAcks::default(),
+            connected: AtomicBool::new(false),
+        }))
+    }
+
+    fn handlers(&self) -> MutexGuard<'_, Handlers> {
+        self.0.handlers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The socket id: 20 random characters per namespace connection (protocol 5); the
+    /// Engine.IO id on `/` and `/nsp#sid` elsewhere (protocol 4).
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    pub(crate) fn id_arc(&self) -> &Arc<str> {
+        &self.0.id
+    }
+
+    /// The namespace.
+    pub fn ns(&self) -> &Namespace {
+        &self.0.ns
+    }
+
+    pub(crate) fn ns_name(&self) -> &str {
+        self.0.ns.name()
+    }
+
+    /// The handshake details (Node's `socket.handshake`).
+    pub fn handshake(&self) -> &Handshake {
+        &self.0.handshake
+    }
+
+    /// The request that opened the connection (Node's `socket.request`).
+    pub fn request(&self) -> &engineio::HandshakeRequest {
+        self.0.client.conn.request()
+    }
+
+    /// The Engine.IO connection under this socket (Node's `socket.conn`).
+    pub fn conn(&self) -> &engineio::Socket {
+        &self.0.client.conn
+    }
+
+    /// The multiplexed connection this socket rides (Node's `socket.client`).
+    pub fn client(&self) -> crate::client::ClientRef {
+        crate::client::ClientRef(self.0.client.clone())
+    }
+
+    /// Stores per-socket user data. It must be serializable: the cluster operations
+    /// (`fetch_sockets`) ship it to other nodes.
+    pub fn set_data<T: Serialize>(&self, data: &T) -> Result<(), EmitError> {
+        let value = serde_json::to_value(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
+        *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        Ok(())
+    }
+
+    /// The per-socket user data as `T`, or `None` when unset or of another shape.
+    pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
+        let value = self
+            .0
+            .data
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        serde_json::from_value(value).ok()
+    }
+
+    /// The raw per-socket user data.
+    pub fn data_value(&self) -> Value {
+        self.0
+            .data
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether the socket is connected.
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// Whether the socket is disconnected.
+    pub fn disconnected(&self) -> bool {
+        !self.connected()
+    }
+
+    pub(crate) fn set_connected(&self) {
+        self.0.connected.store(true, Ordering::Release);
+    }
+
+    /// Registers a handler for `event`. The arguments are deserialized into `T` (a tuple, a
+    /// type read from one argument, [`Args`] for the raw list); a packet of another shape is
+    /// logged at `warn` and skipped. Several handlers per event run in registration order.
+    /// Handlers of one socket run one at a time in arrival order; spawn a task for slow work.
+    pub fn on<T, F>(&self, event: impl Into<String>, handler: F)
+    where
+        T: DeserializeOwned,
+        F: Fn(Socket, T, AckSender) + Send + Sync + 'static,
+    {
+        let event = event.into();
+        let name = event.clone();
+        let f: EventFn = Arc::new(move |socket, args, attachments, ack| {
+            match from_args::<T>(args, attachments) {
+                Ok(data) => handler(socket.clone(), data, ack),
+                Err(e) => tracing::warn!(
+                    target: "socketio::socket",
+                    sid = %socket.id(),
+                    event = %name,
+                    error = %e,
+                    "event arguments do not match the handler's type; skipped"
+                ),
+            }
+        });
+        self.handlers().events.entry(event).or_default().push(f);
+    }
+
+    /// As [`Socket::on`], for an async handler: each event runs in its own task, so events of
+    /// one socket may complete out of order.
+    pub fn on_async<T, F, Fut>(&self, event: impl Into<String>, handler: F)
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.on(event, move |socket, data: T, ack| {
+            tokio::spawn(handler(socket, data, ack));
+        });
+    }
+
+    /// Removes every handler of `event`.
+    pub fn off(&self, event: &str) {
+        self.handlers().events.remove(event);
+    }
+
+    /// A handler called for every incoming event, before the event's own handlers.
+    pub fn on_any<F>(&self, handler: F)
+    where
+        F: Fn(&Socket, &str, &Args) + Send + Sync + 'static,
+    {
+        self.handlers().any.push(Arc::new(handler));
+    }
+
+    /// As [`Socket::on_any`], placed before the others.
+    pub fn prepend_any<F>(&self, handler: F)
+    where
+        F: Fn(&Socket, &str, &Args) + Send + Sync + 'static,
+    {
+        self.handlers().any.insert(0, Arc::new(handler));
+    }
+
+    /// Removes every catch-all handler.
+    pub fn off_any(&self) {
+        self.handlers().any.clear();
+    }
+
+    /// A handler called for every outgoing event of this socket.
+    pub fn on_any_outgoing<F>(&self, handler: F)
+    where
+        F: Fn(&Socket, &str, &Args) + Send + Sync + 'static,
+    {
+        self.handlers().any_outgoing.push(Arc::new(handler));
+    }
+
+    /// A per-packet middleware (Node's `socket.use`): runs before the handlers of every
+    /// incoming event; an `Err` stops the event and is passed to the [`Socket::on_error`]
+    /// handlers. Nothing is sent to the client.
+    pub fn use_packet<F>(&self, middleware: F)
+    where
+        F: Fn(&Socket, &str, &Args) -> Result<(), String> + Send + Sync + 'static,
+    {
+        self.handlers().middleware.push(Arc::new(middleware));
+    }
+
+    /// A handler for the socket's `error` event (errors of per-packet middleware).
+    pub fn on_error<F>(&self, handler: F)
+    where
+        F: Fn(&Socket, &str) + Send + Sync + 'static,
+    {
+        self.handlers().error.push(Arc::new(handler));
+    }
+
+    /// A handler called when the socket is about to disconnect; its rooms are still readable.
+    pub fn on_disconnecting<F>(&self, handler: F)
+    where
+        F: Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
+    {
+        self.handlers().disconnecting.push(Arc::new(handler));
+    }
+
+    /// A handler called when the socket has disconnected.
+    pub fn on_disconnect<F>(&self, handler: F)
+    where
+        F: Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
+    {
+        self.handlers().disconnect.push(Arc::new(handler));
+    }
+
+    /// Emits `event` to this client. A tuple is spread into the arguments, `()` is none, any
+    /// other value is one argument; `bytes::Bytes` anywhere goes as binary.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        let packet = self.event_packet(event, data, None)?;
+        self.send_packet(&packet)
+    }
+
+    /// Emits `event` and waits for the client's acknowledgement; resolves to its first
+    /// argument. Without [`Socket::timeout`] it waits until the socket disconnects.
+    pub async fn emit_with_ack<T, R>(&self, event: &str, data: &T) -> Result<R, AckError>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        self.emit_with_ack_timeout(event, data, None).await
+    }
+
+    /// Bounds the next acknowledgement: `socket.timeout(d).emit_with_ack(...)` fails with
+    /// `operation has timed out` when no answer comes within `d`.
+    pub fn timeout(&self, timeout: Duration) -> TimeoutSocket<'_> {
+        TimeoutSocket {
+            socket: self,
+            timeout,
+        }
+    }
+
+    pub(crate) async fn emit_with_ack_timeout<T, R>(
+        &self,
+        event: &str,
+        data: &T,
+        timeout: Option<Duration>,
+    ) -> Result<R, AckError>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let args = self.emit_with_ack_args(event, data, timeout).await?;
+        let first = args.0.into_iter().next().unwrap_or_default();
+        socketio_protocol::from_value(first.value, &first.attachments)
+            .map_err(|e| AckError::Deserialize(e.to_string()))
+    }
+
+    /// Emits `event` and waits for every argument of the acknowledgement.
+    pub async fn emit_with_ack_args<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        timeout: Option<Duration>,
+    ) -> Result<Args, AckError> {
+        let (id, rx) = self.0.acks.register();
+        let packet = match self.event_packet(event, data, Some(id)) {
+            Ok(p) => p,
+            Err(e) => {
+                self.0.acks.forget(id);
+                return Err(e.into());
+            }
+        };
+        if let Err(e) = self.send_packet(&packet) {
+            self.0.acks.forget(id);
+            return Err(e.into());
+        }
+        let answer = match timeout {
+            Some(d) => match tokio::time::timeout(d, rx).await {
+                Ok(r) => r,
+                Err(_) => {
+                    self.0.acks.forget(id);
+                    return Err(AckError::Timeout);
+                }
+            },
+            None => rx.await,
+        };
+        answer.map_err(|_| AckError::Disconnected)
+    }
+
+    fn event_packet<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        ack: Option<u64>,
+    ) -> Result<Packet, EmitError> {
+        if RESERVED_EVENTS.contains(&event) {
+            return Err(EmitError::ReservedEvent(event.to_owned()));
+        }
+        let payload = to_payload(Some(event), data)?;
+        let outgoing = self.handlers().any_outgoing.clone();
+        if !outgoing.is_empty() {
+            let args = payload_args(&payload);
+            for f in outgoing {
+                f(self, event, &args);
+            }
+        }
+        Ok(Packet::event(self.ns_name(), payload, ack))
+    }
+
+    pub(crate) fn send_packet(&self, packet: &Packet) -> Result<(), EmitError> {
+        if !self.connected() && !matches!(packet.data, PacketData::Connect(_)) {
+            return Err(EmitError::Disconnected);
+        }
+        self.0.client.send(packet)
+    }
+
+    /// Disconnects this socket from its namespace (`41` to the client, reason `server
+    /// namespace disconnect`). With `close`, every namespace of the connection is left and the
+    /// connection itself is closed.
+    pub fn disconnect(&self, close: bool) {
+        if close {
+            self.0.client.disconnect_all();
+        } else if self.connected() {
+            let _ = self.send_packet(&Packet::disconnect(self.ns_name()));
+            self.on_close(DisconnectReason::ServerNamespaceDisconnect);
+        }
+    }
+
+    /// Joins `room` (Node's `socket.join`).
+    pub fn join(&self, room: impl Into<crate::Room>) {
+        self.0.ns.adapter().add_all(self.id_arc(), &[room.into()]);
+    }
+
+    /// Joins several rooms.
+    pub fn join_all(&self, rooms: impl IntoIterator<Item = impl Into<crate::Room>>) {
+        let rooms: Vec<crate::Room> = rooms.into_iter().map(Into::into).collect();
+        self.0.ns.adapter().add_all(self.id_arc(), &rooms);
+    }
+
+    /// Leaves `room`.
+    pub fn leave(&self, room: &str) {
+        self.0.ns.adapter().del(self.id_arc(), room);
+    }
+
+    /// The rooms this socket is in; always holds its own id.
+    pub fn rooms(&self) -> Vec<crate::Room> {
+        self.0.ns.adapter().socket_rooms(self.id())
+    }
+
+    /// A broadcast to `room` from this socket: every socket in it but this one.
+    pub fn to(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// Synonym of [`Socket::to`].
+    pub fn within(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
+        self.to(room)
+    }
+
+    /// A broadcast to every socket of the namespace but those in `room` and this one.
+    pub fn except(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
+        self.broadcast().except(room)
+    }
+
+    /// A broadcast to every socket of the namespace but this one.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).except_socket(self.id_arc().clone())
+    }
+
+    /// Handles a packet for this socket's namespace (CONNECT is the client's business).
+    pub(crate) fn on_packet(&self, data: PacketData) {
+        match data {
+            PacketData::Event { payload, ack } => self.on_event(payload, ack),
+            PacketData::Ack { payload, ack } => self.0.acks.resolve(ack, payload),
+            PacketData::Disconnect => self.on_close(DisconnectReason::ClientNamespaceDisconnect),
+            PacketData::Connect(_) | PacketData::ConnectError(_) => {}
+        }
+    }
+
+    fn on_event(&self, payload: Payload, ack: Option<u64>) {
+        let Some(event) = payload.event_name().map(|e| e.into_owned()) else {
+            return;
+        };
+        tracing::trace!(target: "socketio::packet", sid = %self.id(), %event, "event");
+        let (middleware, any, handlers) = {
+            let h = self.handlers();
+            (
+                h.middleware.clone(),
+                h.any.clone(),
+                h.events.get(&event).cloned().unwrap_or_default(),
+            )
+        };
+        let Payload { data, attachments } = payload;
+        let mut values = match data {
+            Value::Array(v) => v,
+            _ => return,
+        };
+        values.remove(0);
+        if !middleware.is_empty() || !any.is_empty() {
+            let args = payload_args(&Payload::with_attachments(
+                Value::Array(values.clone()),
+                attachments.clone(),
+            ));
+            for m in middleware {
+                if let Err(e) = m(self, &event, &args) {
+                    let error = self.handlers().error.clone();
+                    for f in error {
+                        f(self, &e);
+                    }
+                    return;
+                }
+            }
+            for f in any {
+                f(self, &event, &args);
+            }
+        }
+        let ack = AckSender::new(self, ack);
+        let last = handlers.len().saturating_sub(1);
+        for (i, h) in handlers.iter().enumerate() {
+            let args = if i == last {
+                std::mem::take(&mut values)
+            } else {
+                values.clone()
+            };
+            h(self, args, &attachments, ack.clone());
+        }
+    }
+
+    /// The socket leaves: `disconnecting` handlers (rooms readable), rooms left, pending acks
+    /// failed, `disconnect` handlers. Once.
+    pub(crate) fn on_close(&self, reason: DisconnectReason) {
+        if !self.0.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        tracing::debug!(target: "socketio::socket", sid = %self.id(), nsp = %self.ns_name(), %reason, "disconnect");
+        let disconnecting = self.handlers().disconnecting.clone();
+        for f in disconnecting {
+            f(self, reason);
+        }
+        self.0.ns.remove(self);
+        self.0.client.remove(self.ns_name());
+        self.0.acks.clear();
+        let disconnect = std::mem::take(&mut self.handlers().disconnect);
+        for f in disconnect {
+            f(self, reason);
+        }
+        // Handlers may hold clones of this socket: drop them so nothing outlives it.
+        *self.handlers() = Handlers::default();
+    }
+}
+
+/// The args of a payload as [`Args`] (binary kept).
+fn payload_args(payload: &Payload) -> Args {
+    Args(
+        payload
+            .elements()
+            .iter()
+            .map(|v| {
+                socketio_protocol::AnyValue::from_parts(v.clone(), &payload.attachments)
+                    .unwrap_or_else(|_| socketio_protocol::AnyValue::new(v.clone()))
+            })
+            .collect(),
+    )
+}
+
+/// A socket with a bound on its next acknowledgement; see [`Socket::timeout`].
+#[derive(Debug)]
+pub struct TimeoutSocket<'a> {
+    socket: &'a Socket,
+    timeout: Duration,
+}
+
+impl TimeoutSocket<'_> {
+    /// [`Socket::emit_with_ack`] failing with [`AckError::Timeout`] after the bound.
+    pub async fn emit_with_ack<T, R>(&self, event: &str, data: &T) -> Result<R, AckError>
+    where
+        T: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        self.socket
+            .emit_with_ack_timeout(event, data, Some(self.timeout))
+            .await
+    }
+
+    /// [`Socket::emit_with_ack_args`] with the bound.
+    pub async fn emit_with_ack_args<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Args, AckError> {
+        self.socket
+            .emit_with_ack_args(event, data, Some(self.timeout))
+            .await
+    }
+}
