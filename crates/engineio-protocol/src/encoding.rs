@@ -4,7 +4,7 @@
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::DecodeError;
 use crate::packet::{Packet, PacketType, ProtocolVersion, Str};
@@ -70,9 +70,32 @@ pub(crate) fn text_packet_utf16_len(packet: &Packet, version: ProtocolVersion) -
 /// The number of UTF-16 code units of valid UTF-8 text: one per character, two for the characters
 /// that take four bytes in UTF-8 (outside the BMP, encoded as a surrogate pair in UTF-16).
 pub(crate) fn utf16_len(utf8: &[u8]) -> usize {
-    utf8.iter()
-        .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
-        .sum()
+    if utf8.is_ascii() {
+        return utf8.len();
+    }
+    // Two simple counting passes vectorise; one pass summing two conditions does not.
+    let chars = utf8.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+    let four_byte = utf8.iter().filter(|&&b| b >= 0xF0).count();
+    chars + four_byte
+}
+
+/// The index of the first `needle` in `haystack`, eight bytes at a time (`memchr` without the
+/// dependency): the record separator search is the inner loop of protocol 4 payload decoding.
+pub(crate) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut skipped = 0;
+    for chunk in haystack.chunks_exact(8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default()) ^ pattern;
+        // Non-zero exactly when some byte of `word` is zero, i.e. some byte equals `needle`.
+        if word.wrapping_sub(LO) & !word & HI != 0 {
+            break;
+        }
+        skipped += 8;
+    }
+    let rest = haystack.get(skipped..)?;
+    rest.iter().position(|&b| b == needle).map(|i| skipped + i)
 }
 
 /// Appends the text form of a packet: the type character and the data, or for a binary message
@@ -115,9 +138,14 @@ pub(crate) fn decode_text_packet(
         return decode_base64(base64.unwrap_or_default()).map(Packet::Binary);
     }
     let ty = PacketType::from_ascii(first).ok_or(DecodeError::UnknownPacketType(first))?;
-    // The type is one ASCII byte, so the rest starts on a character boundary.
-    let data = Str::from_utf8_checked_by_caller(slice_from(&bytes, 1));
-    Ok(Packet::from_text(ty, data))
+    // The type is one ASCII byte, so the rest starts on a character boundary. Advancing the
+    // owned handle, rather than slicing a new one, spares a reference count round trip.
+    let mut data = bytes;
+    data.advance(1);
+    Ok(Packet::from_text(
+        ty,
+        Str::from_utf8_checked_by_caller(data),
+    ))
 }
 
 /// `bytes[start..]` without copying, or empty if `start` is past the end.
@@ -174,6 +202,20 @@ mod tests {
         for s in ["a", "é", "€", "😀", "a😀b€", "\u{10FFFF}\u{FFFF}"] {
             assert_eq!(utf16_len(s.as_bytes()), s.encode_utf16().count(), "{s}");
         }
+    }
+
+    #[test]
+    fn find_byte_finds_the_first() {
+        let hay = b"0123456789abcdef\x1e0123456\x1e";
+        assert_eq!(find_byte(hay, 0x1e), Some(16));
+        for len in 0..hay.len() {
+            let expected = hay[..len].iter().position(|&b| b == 0x1e);
+            assert_eq!(find_byte(&hay[..len], 0x1e), expected, "{len}");
+        }
+        assert_eq!(find_byte(b"", 0), None);
+        assert_eq!(find_byte(&[0xff; 17], 0xfe), None);
+        assert_eq!(find_byte(&[0x1f, 0x1e], 0x1e), Some(1));
+        assert_eq!(find_byte(&[1, 2, 3, 4, 5, 6, 7, 0x9e, 0x1e], 0x1e), Some(8));
     }
 
     #[test]

@@ -13,8 +13,8 @@
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::encoding::{
-    decode_text_packet, push_digit, put_decimal, put_raw_digits, put_text_packet, text_packet_len,
-    text_packet_utf16_len,
+    decode_text_packet, find_byte, push_digit, put_decimal, put_raw_digits, put_text_packet,
+    text_packet_len, text_packet_utf16_len,
 };
 use crate::error::DecodeError;
 use crate::packet::{Packet, PacketType, ProtocolVersion, Str};
@@ -61,6 +61,10 @@ impl PayloadKind {
 /// transport. Protocol 4 always writes text. Protocol 3 writes an XHR2 binary payload when
 /// `supports_binary` is set and any packet is binary, a text payload otherwise; an empty packet list
 /// is written `0:` there, as Node does, and nothing in protocol 4.
+///
+/// Protocol 4 text packets must not contain the record separator `0x1e`: as in Node, nothing
+/// escapes it, so the receiver would split such a packet in two. The Socket.IO layer never sends
+/// it raw (its JSON escapes control characters).
 pub fn encode_payload(
     packets: &[Packet],
     version: ProtocolVersion,
@@ -140,14 +144,14 @@ pub fn decode_payload(
     } else {
         None
     };
-    // A protocol 3 text body is checked whole, once; its records are then cut on character
-    // boundaries. Packets before an invalid byte are still yielded, as Node would deliver them.
-    let utf8_end = match (version, kind) {
-        (ProtocolVersion::V3, PayloadKind::Text) => match std::str::from_utf8(&body) {
+    // A text body is checked whole, once; its records are then cut on character boundaries.
+    // Packets before an invalid byte are still yielded, as Node would deliver them.
+    let utf8_end = match kind {
+        PayloadKind::Text => match std::str::from_utf8(&body) {
             Ok(_) => body.len(),
             Err(e) => e.valid_up_to(),
         },
-        _ => body.len(),
+        PayloadKind::Binary => body.len(),
     };
     PayloadDecoder {
         body,
@@ -173,7 +177,7 @@ pub fn decode_payload(
 pub struct PayloadDecoder {
     body: Bytes,
     pos: usize,
-    /// End of the prefix of `body` known to be UTF-8 (protocol 3 text only).
+    /// End of the prefix of `body` known to be UTF-8 (text payloads only).
     utf8_end: usize,
     version: ProtocolVersion,
     kind: PayloadKind,
@@ -222,21 +226,18 @@ impl PayloadDecoder {
     /// record, so a trailing `0x1e` ends in an empty (malformed) record, as with Node's `split`.
     fn next_v4(&mut self) -> Option<Result<Packet, DecodeError>> {
         let rest = self.body.get(self.pos..)?;
-        let (end, next) = match rest.iter().position(|&b| b == SEPARATOR) {
-            Some(i) => (self.pos + i, Some(self.pos + i + 1)),
-            None => (self.body.len(), None),
-        };
-        let record = self.body.slice(self.pos..end);
-        match next {
-            Some(next) => self.pos = next,
+        let (end, next) = match find_byte(rest, SEPARATOR) {
+            Some(i) => (self.pos + i, self.pos + i + 1),
             // Past the end: the next call returns None.
-            None => self.pos = self.body.len() + 1,
+            None => (self.body.len(), self.body.len() + 1),
+        };
+        if end > self.utf8_end {
+            return Some(Err(DecodeError::InvalidUtf8));
         }
-        Some(
-            Str::try_from(record)
-                .map_err(|_| DecodeError::InvalidUtf8)
-                .and_then(|text| decode_text_packet(text, ProtocolVersion::V4)),
-        )
+        // The separator is ASCII, so records of a UTF-8 body are UTF-8.
+        let record = Str::from_utf8_checked_by_caller(self.body.slice(self.pos..end));
+        self.pos = next;
+        Some(decode_text_packet(record, ProtocolVersion::V4))
     }
 
     /// Protocol 3 text: `<length>:<packet>`, skipping `0:` records.
