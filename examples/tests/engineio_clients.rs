@@ -178,7 +178,7 @@ async fn heartbeat_timeout(fx: &Fixture, client: Client, mode: Mode) {
 }
 
 /// Ours only (needs the in-process server): graceful shutdown as the client sees it.
-async fn graceful_shutdown(fx: &mut Fixture, client: Client, mode: Mode) {
+async fn graceful_shutdown(fx: &Fixture, client: Client, mode: Mode) {
     if !fx.can_shutdown() {
         // Node's engine.close() drops sessions without close packets; nothing to compare.
         return;
@@ -187,6 +187,11 @@ async fn graceful_shutdown(fx: &mut Fixture, client: Client, mode: Mode) {
     let ready = process.expect("READY", CLIENT_LIMIT).await;
     assert_eq!(ready["transport"], mode.last(), "{ready}");
     let addr = fx.addr();
+    if mode == Mode::Polling {
+        // Let the client's next GET arrive: a poll in flight is answered with the close
+        // packet, but one sent after the listener stopped is refused.
+        sleep(Duration::from_millis(150)).await;
+    }
     let start = Instant::now();
     fx.shutdown().await;
     assert!(
@@ -269,25 +274,25 @@ case!(python_websocket_heartbeat_timeout, |fx| {
 // ---- graceful shutdown (ours only) --------------------------------------------------------------
 
 case!(node_v4_polling_sees_graceful_shutdown, |fx| {
-    graceful_shutdown(&mut fx, Client::Node4, Mode::Polling).await;
+    graceful_shutdown(&fx, Client::Node4, Mode::Polling).await;
 });
 case!(node_v4_websocket_sees_graceful_shutdown, |fx| {
-    graceful_shutdown(&mut fx, Client::Node4, Mode::WebSocket).await;
+    graceful_shutdown(&fx, Client::Node4, Mode::WebSocket).await;
 });
 case!(node_v4_upgraded_sees_graceful_shutdown, |fx| {
-    graceful_shutdown(&mut fx, Client::Node4, Mode::Upgrade).await;
+    graceful_shutdown(&fx, Client::Node4, Mode::Upgrade).await;
 });
 case!(node_v3_polling_sees_graceful_shutdown, |fx| {
-    graceful_shutdown(&mut fx, Client::Node3, Mode::Polling).await;
+    graceful_shutdown(&fx, Client::Node3, Mode::Polling).await;
 });
 case!(node_v3_websocket_sees_graceful_shutdown, |fx| {
-    graceful_shutdown(&mut fx, Client::Node3, Mode::WebSocket).await;
+    graceful_shutdown(&fx, Client::Node3, Mode::WebSocket).await;
 });
 case!(python_polling_sees_graceful_shutdown, |fx| {
-    graceful_shutdown(&mut fx, Client::Python, Mode::Polling).await;
+    graceful_shutdown(&fx, Client::Python, Mode::Polling).await;
 });
 case!(python_websocket_sees_graceful_shutdown, |fx| {
-    graceful_shutdown(&mut fx, Client::Python, Mode::WebSocket).await;
+    graceful_shutdown(&fx, Client::Python, Mode::WebSocket).await;
 });
 
 // ---- protocol 3 XHR2 polling, hand-built bytes ------------------------------------------------
@@ -404,3 +409,47 @@ case!(v3_xhr2_binary_over_websocket_after_upgrade, |fx| {
     assert_eq!(ws.recv_data().await, WsFrame::Binary(vec![4, 1, 2, 3]));
     ws.close().await;
 });
+
+// ---- what the clients above rely on, with raw requests ------------------------------------------
+
+case!(ping_timeout_answers_pending_get_with_close_packet, |fx| {
+    // engine.io-client and python-engineio report a clean close only if the GET pending when
+    // the session dies of ping timeout is answered with the close packet (Node: `doClose`
+    // writes `1` on a writable polling transport), not with an error status.
+    for eio in [4, 3] {
+        let session = fx.open_polling(eio).await;
+        if eio == 4 {
+            assert_eq!(session.poll().await, ["2"]);
+        }
+        // Not answering the ping (protocol 4) or not pinging (3): this GET is pending when
+        // the session dies.
+        let start = Instant::now();
+        let res = session.get().await;
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(res.status, 200, "protocol {eio}: {res:?}");
+        assert_eq!(res.text(), encode_payload(eio, &["1"]), "protocol {eio}");
+        session.assert_gone().await;
+    }
+});
+
+case!(
+    /// Ours only: graceful shutdown answers a pending GET with the close packet.
+    shutdown_answers_pending_get_with_close_packet,
+    |fx| {
+        if fx.can_shutdown() {
+            let session = fx.open_polling(4).await;
+            // Keep-alive, as the clients' HTTP agents poll.
+            let poll = fx.send(Request::get(session.path("")).header("Connection", "keep-alive"));
+            let stop = async {
+                sleep(Duration::from_millis(50)).await;
+                fx.shutdown().await;
+            };
+            let (res, ()) = tokio::join!(poll, stop);
+            assert_eq!((res.status, res.text().as_str()), (200, "1"), "{res:?}");
+        }
+    }
+);

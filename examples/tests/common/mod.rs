@@ -56,7 +56,7 @@ type StopFn = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Sen
 pub struct Fixture {
     base: String,
     addr: SocketAddr,
-    stop: Option<StopFn>,
+    stop: Mutex<Option<StopFn>>,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -81,7 +81,7 @@ pub async fn engineio_fixture() -> Fixture {
         return Fixture {
             base,
             addr,
-            stop: None,
+            stop: Mutex::new(None),
         };
     }
     start_in_process().await
@@ -96,7 +96,7 @@ async fn start_in_process() -> Fixture {
     Fixture {
         base: format!("http://{addr}"),
         addr,
-        stop: Some(stop),
+        stop: Mutex::new(Some(stop)),
     }
 }
 
@@ -128,16 +128,18 @@ impl Fixture {
 
     /// True when this fixture is our server in-process, so that the test can shut it down.
     pub fn can_shutdown(&self) -> bool {
-        self.stop.is_some()
+        self.stop.lock().is_ok_and(|s| s.is_some())
     }
 
     /// Gracefully shuts our in-process server down (every session gets its close packet).
     /// Panics on an external fixture: guard with [`Fixture::can_shutdown`].
-    pub async fn shutdown(&mut self) {
+    pub async fn shutdown(&self) {
         let stop = self
             .stop
-            .take()
-            .unwrap_or_else(|| panic!("an external fixture cannot be shut down by the test"));
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+            .unwrap_or_else(|| panic!("no in-process server to shut down"));
         stop().await;
     }
 
@@ -382,7 +384,7 @@ impl Polling<'_> {
 pub const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
 
 /// An HTTP request, written byte for byte as given (plus `Host`, `Content-Length` when there is
-/// a body or the method is POST, and `Connection: close`).
+/// a body or the method is POST, and `Connection: close` unless a `Connection` header is given).
 #[derive(Debug, Clone)]
 pub struct Request {
     /// The method.
@@ -435,7 +437,14 @@ impl Request {
         if !has_length && (!self.body.is_empty() || self.method != "GET") {
             head.push_str(&format!("Content-Length: {}\r\n", self.body.len()));
         }
-        head.push_str("Connection: close\r\n\r\n");
+        let has_connection = self
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("connection"));
+        if !has_connection {
+            head.push_str("Connection: close\r\n");
+        }
+        head.push_str("\r\n");
         head.into_bytes()
     }
 }
