@@ -151,6 +151,7 @@ fn on_timers(session: &Arc<SessionInner>) {
                 }
                 if !matches!(st.transport, Transport::Websocket) {
                     st.upgrading = false;
+                    st.probed = false;
                 }
             }
             None => return,

@@ -60,9 +60,12 @@ pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
         }
         GetStart::Ready(packets, b64) => (packets, b64),
         GetStart::Wait(mut rx, b64) => {
-            // A poll is never held longer than pingInterval: protocol 3 has no server pings to
-            // release it, and proxies drop idle requests.
-            let wait = session.shared.config.ping_interval;
+            // A poll is bounded by the heartbeat: protocol 4 pings release it within
+            // pingInterval; protocol 3 has no server pings, and a silent client's session dies
+            // (answering this GET with the close packet) after pingInterval + pingTimeout; the
+            // extra pingTimeout keeps this bound from racing that close.
+            let c = &session.shared.config;
+            let wait = c.ping_interval + c.ping_timeout * 2;
             let packets = match tokio::time::timeout(wait, &mut rx).await {
                 Ok(Ok(packets)) => packets,
                 Ok(Err(_)) => vec![Packet::Close],
@@ -105,6 +108,11 @@ fn start_get(session: &SessionInner, st: &mut State) -> GetStart {
     }
     if st.closed.is_some() {
         return GetStart::Refuse(RequestError::UnknownSid.polling_response());
+    }
+    if st.upgrading && st.probed {
+        // Node releases polls with a noop while an upgrade is being completed, so the client
+        // can pause polling and send `5`.
+        return GetStart::Ready(vec![Packet::Noop], b64);
     }
     let (tx, rx) = oneshot::channel();
     if let Transport::Polling { get, .. } = &mut st.transport {

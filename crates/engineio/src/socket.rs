@@ -145,6 +145,8 @@ pub(crate) struct State {
     pub(crate) probe_abort: Option<oneshot::Sender<()>>,
     /// A WebSocket is probing or has completed the upgrade.
     pub(crate) upgrading: bool,
+    /// The probing WebSocket answered `3probe`: polls are released with a noop from now on.
+    pub(crate) probed: bool,
     /// Binary as base64 on polling (`b64` on the handshake request).
     pub(crate) polling_b64: bool,
     /// Binary as base64 on the WebSocket (`b64` on the WebSocket request).
@@ -199,6 +201,7 @@ impl SessionInner {
                 upgrade_tx: None,
                 probe_abort: None,
                 upgrading: false,
+                probed: false,
                 polling_b64: b64,
                 ws_b64: b64,
             }),
@@ -338,10 +341,14 @@ impl SessionInner {
             match &mut st.transport {
                 Transport::Polling { get, .. } => {
                     if let Some(tx) = get.take() {
+                        // Node: a client's own close releases the GET with a noop; any other
+                        // end answers it with the close packet so the client sees a clean close.
                         let packets = if graceful {
                             Self::drain_queue(&mut st)
-                        } else {
+                        } else if reason == CloseReason::TransportClose {
                             vec![Packet::Noop]
+                        } else {
+                            vec![Packet::Close]
                         };
                         let _ = tx.send(packets);
                         st.finished = true;

@@ -164,6 +164,7 @@ fn abort_probe(session: &SessionInner) {
     let mut st = session.lock();
     if !matches!(st.transport, Transport::Websocket) {
         st.upgrading = false;
+        st.probed = false;
     }
     st.probe_abort = None;
 }
@@ -197,7 +198,9 @@ async fn run_probe(session: Arc<SessionInner>, mut ws: WsStream, mut abort: ones
                     abort_probe(&session);
                     return;
                 }
-                SessionInner::release_get_with_noop(&mut session.lock());
+                let mut st = session.lock();
+                st.probed = true;
+                SessionInner::release_get_with_noop(&mut st);
             }
             Some(Reply::UpgradeComplete) => {
                 let tx = {
