@@ -284,22 +284,35 @@ case!(
     |fx| {
         if !is_node_reference() {
             let session = fx.open_polling(4).await;
-            let mut stream = TcpStream::connect(fx.addr()).await.unwrap();
+            let (mut rd, mut wr) = TcpStream::connect(fx.addr()).await.unwrap().into_split();
             let req = text_post(&session, Vec::new()).header("Content-Length", "5000000");
-            stream.write_all(&req.head(fx.addr())).await.unwrap();
-            let mut body = vec![b'a'; MAX_PAYLOAD + 1];
-            body[0] = b'4';
-            stream.write_all(&body).await.unwrap();
-            let res = timeout(STEP, read_response(&mut stream, "POST"))
+            let head = req.head(fx.addr());
+            // Write the head and just over the limit, concurrently with reading (the server
+            // may answer from the Content-Length alone); keep the write half open after, so
+            // that only the server can end the connection.
+            let writer = tokio::spawn(async move {
+                let _ = wr.write_all(&head).await;
+                let mut body = vec![b'a'; MAX_PAYLOAD + 1];
+                body[0] = b'4';
+                for chunk in body.chunks(64 * 1024) {
+                    if wr.write_all(chunk).await.is_err() {
+                        break;
+                    }
+                }
+                wr
+            });
+            let res = timeout(STEP, read_response(&mut rd, "POST"))
                 .await
                 .unwrap()
                 .unwrap();
             assert_eq!(res.status, 413, "{res:?}");
-            // The other 4 MB are never sent: the server must not wait for them.
+            let _wr = timeout(STEP, writer).await.unwrap().unwrap();
+            // The other 4 MB are never sent: the server must not wait for them. The end of
+            // the connection shows as EOF or a reset.
             let mut rest = Vec::new();
             let end = timeout(
                 Duration::from_secs(2),
-                tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut rest),
+                tokio::io::AsyncReadExt::read_to_end(&mut rd, &mut rest),
             )
             .await;
             assert!(end.is_ok(), "connection kept open after the 413");
