@@ -246,7 +246,6 @@ impl<'a> ser::Serializer for Serializer<'a> {
     }
 }
 
-#[doc(hidden)]
 #[derive(Debug)]
 pub(crate) struct SeqSer<'a> {
     attachments: &'a mut Vec<Bytes>,
@@ -294,7 +293,6 @@ impl ser::SerializeTupleStruct for SeqSer<'_> {
     }
 }
 
-#[doc(hidden)]
 #[derive(Debug)]
 pub(crate) struct MapSer<'a> {
     attachments: &'a mut Vec<Bytes>,
@@ -340,7 +338,6 @@ impl ser::SerializeStruct for MapSer<'_> {
     }
 }
 
-#[doc(hidden)]
 #[derive(Debug)]
 pub(crate) struct VariantSer<S> {
     variant: &'static str,
