@@ -50,10 +50,14 @@ fn check_round_trip(packet: &Packet, rev: ProtocolRevision) {
     let encoded = encode(packet, rev);
     let limits = DecoderLimits::default().with_max_attachments(usize::MAX);
     let mut decoder = Decoder::new(rev, limits);
-    let mut out = decoder.decode_text(&encoded.text).expect("re-encoded text decodes");
+    let mut out = decoder
+        .decode_text(&encoded.text)
+        .expect("re-encoded text decodes");
     for attachment in encoded.attachments {
         assert!(out.is_none(), "complete before its attachments");
-        out = decoder.decode_binary(attachment).expect("re-encoded attachment decodes");
+        out = decoder
+            .decode_binary(attachment)
+            .expect("re-encoded attachment decodes");
     }
     assert_eq!(out.expect("complete after its attachments"), expected);
 }
