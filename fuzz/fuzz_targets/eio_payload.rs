@@ -13,8 +13,16 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else {
         return;
     };
-    let version = if selector & 1 == 0 { ProtocolVersion::V3 } else { ProtocolVersion::V4 };
-    let kind = if selector & 2 == 0 { PayloadKind::Text } else { PayloadKind::Binary };
+    let version = if selector & 1 == 0 {
+        ProtocolVersion::V3
+    } else {
+        ProtocolVersion::V4
+    };
+    let kind = if selector & 2 == 0 {
+        PayloadKind::Text
+    } else {
+        PayloadKind::Binary
+    };
     let max_packets = usize::from(selector >> 2);
 
     let mut decoder = decode_payload(Bytes::copy_from_slice(body), version, kind, max_packets);

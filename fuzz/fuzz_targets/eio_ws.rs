@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, frame)) = data.split_first() else {
         return;
     };
-    let version = if selector & 1 == 0 { ProtocolVersion::V3 } else { ProtocolVersion::V4 };
+    let version = if selector & 1 == 0 {
+        ProtocolVersion::V3
+    } else {
+        ProtocolVersion::V4
+    };
     let b64 = selector & 4 != 0;
     let frame = Bytes::copy_from_slice(frame);
     let decoded = if selector & 2 == 0 {
