@@ -368,6 +368,7 @@ pub struct SioWs {
     sink: Arc<tokio::sync::Mutex<WsSink>>,
     frames: mpsc::UnboundedReceiver<Frame>,
     auto_pong: Arc<AtomicBool>,
+    filter_foreign: Arc<AtomicBool>,
     /// The open packet (empty for a WebSocket opened by [`SioWs::connect`] until read).
     pub handshake: Value,
     reader: tokio::task::JoinHandle<()>,
@@ -414,10 +415,11 @@ impl SioWs {
         let sink = Arc::new(tokio::sync::Mutex::new(sink));
         let auto_pong = Arc::new(AtomicBool::new(false));
         let (tx, frames) = mpsc::unbounded_channel();
-        let filter_foreign = is_node_reference();
+        let filter_foreign = Arc::new(AtomicBool::new(is_node_reference()));
         let reader = {
             let sink = sink.clone();
             let auto_pong = auto_pong.clone();
+            let filter_foreign = filter_foreign.clone();
             tokio::spawn(async move {
                 loop {
                     let frame = match read.next().await {
@@ -429,7 +431,7 @@ impl SioWs {
                                 let _ = sink.lock().await.send(Message::text("3")).await;
                                 continue;
                             }
-                            if filter_foreign && is_foreign_broadcast(t) {
+                            if filter_foreign.load(Ordering::SeqCst) && is_foreign_broadcast(t) {
                                 continue;
                             }
                             Frame::Text(t.to_owned())
@@ -453,6 +455,7 @@ impl SioWs {
             sink,
             frames,
             auto_pong,
+            filter_foreign,
             handshake: Value::Null,
             reader,
         })
@@ -461,6 +464,13 @@ impl SioWs {
     /// When on, Engine.IO pings are answered by the reader and never queued.
     pub fn set_auto_pong(&self, on: bool) {
         self.auto_pong.store(on, Ordering::SeqCst);
+    }
+
+    /// Keeps `msg` and `peer-disconnected` events, which are otherwise dropped against an
+    /// external server (other tests' broadcasts reach every client there): for tests of those
+    /// events, which then tell theirs apart by content.
+    pub fn keep_broadcasts(&self) {
+        self.filter_foreign.store(false, Ordering::SeqCst);
     }
 
     /// The next frame, or `None` if none arrives within `within`.
@@ -1066,4 +1076,61 @@ pub async fn run_node(script: &str, config: &Value, within: Duration) -> Value {
 /// Runs a Python client script to its `RESULT` line.
 pub async fn run_python(script: &str, config: &Value, within: Duration) -> Value {
     ClientProcess::python(script, config).result(within).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// A client that stops reading
+
+/// A WebSocket client joined to `/` that never reads again (nor answers pings): the server's
+/// writes to it back up into the TCP buffers, as with a slow consumer.
+pub struct StalledWs {
+    stream: WebSocketStream<TcpStream>,
+}
+
+impl std::fmt::Debug for StalledWs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StalledWs").finish()
+    }
+}
+
+impl StalledWs {
+    /// Opens a WebSocket session, joins `/` (reading the reply and the `auth` event), then
+    /// stops reading.
+    pub async fn open(fx: &Fixture) -> StalledWs {
+        let tcp = TcpStream::connect(fx.addr())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let url = format!("ws://{}{}", fx.addr(), fx.path("EIO=4&transport=websocket"));
+        let (mut stream, _) = timeout(STEP, tokio_tungstenite::client_async(url, tcp))
+            .await
+            .unwrap_or_else(|_| panic!("handshake timed out"))
+            .unwrap_or_else(|e| panic!("WebSocket: {e}"));
+        parse_open(&stalled_next_text(&mut stream).await);
+        timeout(STEP, stream.send(Message::text("40")))
+            .await
+            .unwrap_or_else(|_| panic!("send timed out"))
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        assert_eq!(parse_message(&stalled_next_text(&mut stream).await).kind, 0);
+        assert_eq!(parse_message(&stalled_next_text(&mut stream).await).kind, 2);
+        StalledWs { stream }
+    }
+
+    /// Sends a text frame without reading anything.
+    pub async fn send_text(&mut self, text: &str) -> bool {
+        matches!(
+            timeout(STEP, self.stream.send(Message::text(text))).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+/// The next text frame other than a ping, during a [`StalledWs`]'s setup.
+async fn stalled_next_text(stream: &mut WebSocketStream<TcpStream>) -> String {
+    loop {
+        match timeout(STEP, stream.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) if t.as_str() != "2" => return t.as_str().to_owned(),
+            Ok(Some(Ok(_))) => {}
+            other => panic!("stalled client setup: {other:?}"),
+        }
+    }
 }
