@@ -33,16 +33,19 @@ async fn main() -> std::io::Result<()> {
             let _ = ack.send(&args);
         });
         socket.on("join", |socket, room: String, ack: AckSender| {
-            socket.join(room.as_str());
+            let _ = socket.join(room.as_str());
             let _ = ack.send(&room);
         });
         socket.on("chat", |socket, (room, text): (String, String), _ack| {
             let _ = socket.to(room).emit("chat", &(socket.id(), text));
         });
         let io = everyone.clone();
-        socket.on("broadcast", move |_socket, payload: socketio::AnyValue, _ack| {
-            let _ = io.emit("msg", &payload);
-        });
+        socket.on(
+            "broadcast",
+            move |_socket, payload: socketio::AnyValue, _ack| {
+                let _ = io.emit("msg", &payload);
+            },
+        );
         socket.on_disconnect(|socket, reason| {
             tracing::info!(id = socket.id(), %reason, "disconnected");
         });

@@ -119,7 +119,7 @@ pub fn socketio_server(options: &Options) -> socketio::Server {
             socket.disconnect(false)
         });
         socket.on("join", |socket, (room,): (String,), ack: AckSender| {
-            socket.join(room.as_str());
+            let _ = socket.join(room.as_str());
             let _ = ack.send(&room);
         });
         let io = main.clone();

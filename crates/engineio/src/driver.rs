@@ -46,6 +46,7 @@ pub(crate) async fn run(
             } else {
                 Vec::new()
             };
+            st.writing = !outgoing.is_empty();
             (
                 outgoing,
                 st.ws_b64,
@@ -57,7 +58,9 @@ pub(crate) async fn run(
         if let Some(socket) = ws.as_mut() {
             if !outgoing.is_empty() {
                 tracing::trace!(target: "engineio::packet", sid = %session.sid, packets = ?outgoing, "sent (websocket)");
-                if let Err(reason) = write_all(&session, socket, &outgoing, b64).await {
+                let written = write_all(&session, socket, &outgoing, b64).await;
+                session.lock().writing = false;
+                if let Err(reason) = written {
                     session.close(reason, false);
                     break;
                 }

@@ -73,6 +73,20 @@ impl Socket {
         self.0.lock().closed.is_none()
     }
 
+    /// Whether a message sent now would go out at once: a poll is waiting (polling), or
+    /// nothing is queued or being written (WebSocket). Socket.IO's `volatile` drops messages
+    /// for sockets that are not.
+    pub fn is_writable(&self) -> bool {
+        let st = self.0.lock();
+        if st.closed.is_some() {
+            return false;
+        }
+        match &st.transport {
+            Transport::Polling { get, .. } => get.as_ref().is_some_and(|g| !g.is_closed()),
+            Transport::Websocket => st.queue.is_empty() && !st.writing,
+        }
+    }
+
     /// Queues one message.
     pub fn send(&self, message: Message) -> Result<(), SendError> {
         self.send_packets(std::iter::once(message_packet(message)))
@@ -147,6 +161,8 @@ pub(crate) struct State {
     pub(crate) upgrading: bool,
     /// The probing WebSocket answered `3probe`: polls are released with a noop from now on.
     pub(crate) probed: bool,
+    /// The driver is writing to the WebSocket.
+    pub(crate) writing: bool,
     /// Binary as base64 on polling (`b64` on the handshake request).
     pub(crate) polling_b64: bool,
     /// Binary as base64 on the WebSocket (`b64` on the WebSocket request).
@@ -202,6 +218,7 @@ impl SessionInner {
                 probe_abort: None,
                 upgrading: false,
                 probed: false,
+                writing: false,
                 polling_b64: b64,
                 ws_b64: b64,
             }),

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+use socketio_protocol::AnyValue;
 use socketio_protocol::{Packet, Payload};
-use tokio::sync::oneshot;
 
 use crate::args::{to_payload, Args};
 use crate::error::EmitError;
@@ -76,19 +76,19 @@ impl AckSender {
     }
 }
 
-/// The acks a socket waits for, by id.
+/// What to do with an ack: called with the answer, or `None` when the socket goes away.
+pub(crate) type AckWaiter = Box<dyn FnOnce(Option<Args>) + Send>;
+
+/// The acks a socket waits for, by id (ids come from the namespace's counter, as in Node, so
+/// one broadcast can share one id across its recipients).
 #[derive(Default)]
 pub(crate) struct PendingAcks {
-    next: std::sync::atomic::AtomicU64,
-    waiting: Mutex<HashMap<u64, oneshot::Sender<Args>>>,
+    waiting: Mutex<HashMap<u64, AckWaiter>>,
 }
 
 impl PendingAcks {
-    pub(crate) fn register(&self) -> (u64, oneshot::Receiver<Args>) {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        self.lock().insert(id, tx);
-        (id, rx)
+    pub(crate) fn register(&self, id: u64, waiter: AckWaiter) {
+        self.lock().insert(id, waiter);
     }
 
     pub(crate) fn forget(&self, id: u64) {
@@ -97,31 +97,37 @@ impl PendingAcks {
 
     /// Delivers an ACK; an id nobody waits for is ignored.
     pub(crate) fn resolve(&self, id: u64, payload: Payload) {
-        let Some(tx) = self.lock().remove(&id) else {
+        let Some(waiter) = self.lock().remove(&id) else {
             tracing::debug!(target: "socketio::socket", id, "ack for no pending id ignored");
             return;
         };
-        let Payload { data, attachments } = payload;
-        let values = match data {
-            serde_json::Value::Array(v) => v,
-            other => vec![other],
-        };
-        let args = values
-            .into_iter()
-            .map(|v| {
-                socketio_protocol::AnyValue::from_parts(v.clone(), &attachments)
-                    .unwrap_or_else(|_| socketio_protocol::AnyValue::new(v))
-            })
-            .collect();
-        let _ = tx.send(Args(args));
+        waiter(Some(payload_to_args(payload)));
     }
 
     /// Fails every pending ack (the socket disconnected).
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let waiting: Vec<AckWaiter> = self.lock().drain().map(|(_, w)| w).collect();
+        for w in waiting {
+            w(None);
+        }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<Args>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, AckWaiter>> {
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The arguments of a payload, each with the attachments its placeholders name.
+pub(crate) fn payload_to_args(payload: Payload) -> Args {
+    let Payload { data, attachments } = payload;
+    let values = match data {
+        serde_json::Value::Array(v) => v,
+        other => vec![other],
+    };
+    Args(
+        values
+            .into_iter()
+            .map(|v| AnyValue::from_parts(v, &attachments).unwrap_or_default())
+            .collect(),
+    )
 }

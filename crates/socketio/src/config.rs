@@ -23,6 +23,9 @@ pub struct ServerConfig {
     /// The Engine.IO options (`pingInterval`, `maxHttpBufferSize`, `allowEIO3`...); its `path`
     /// is the Socket.IO `path`, default `/socket.io`.
     pub engine: EngineConfig,
+    /// Ours: bounds on rooms per socket (default 10,000) and room-name length (default 1,024
+    /// bytes); a `join` past them is refused. Node has none.
+    pub room_limits: crate::RoomLimits,
 }
 
 impl Default for ServerConfig {
@@ -32,6 +35,7 @@ impl Default for ServerConfig {
         ServerConfig {
             connect_timeout: Duration::from_secs(45),
             engine,
+            room_limits: crate::RoomLimits::default(),
         }
     }
 }
@@ -94,6 +98,12 @@ impl ServerConfigBuilder {
     /// `allowEIO3`, default false: accept socket.io-client 2.x.
     pub fn allow_eio3(mut self, allow: bool) -> Self {
         self.0.engine.allow_eio3 = allow;
+        self
+    }
+
+    /// Room limits; see [`ServerConfig::room_limits`].
+    pub fn room_limits(mut self, limits: crate::RoomLimits) -> Self {
+        self.0.room_limits = limits;
         self
     }
 

@@ -14,6 +14,9 @@ pub enum EmitError {
     /// The socket is disconnected.
     #[error("the socket is disconnected")]
     Disconnected,
+    /// The adapter could not publish to the other nodes.
+    #[error("adapter: {0}")]
+    Adapter(String),
 }
 
 /// Why an acknowledgement did not come.

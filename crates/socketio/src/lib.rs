@@ -54,18 +54,26 @@ mod error;
 mod handshake;
 mod namespace;
 mod operators;
+mod rooms;
 mod server;
 mod socket;
 
 pub use ack::AckSender;
-pub use adapter::{Adapter, LocalAdapter};
+pub use adapter::{
+    Adapter, AdapterError, AdapterFactory, BroadcastFlags, BroadcastOptions, ClusterPacket,
+    ClusterRequest, ClusterResponse, LocalAdapter, NamespaceHandle, Responses, SocketData,
+    DEFAULT_REQUEST_TIMEOUT,
+};
 pub use args::Args;
 pub use client::ClientRef;
 pub use config::{ServerConfig, ServerConfigBuilder};
 pub use error::{AckError, EmitError, MiddlewareError};
 pub use handshake::Handshake;
-pub use namespace::Namespace;
-pub use operators::BroadcastOperator;
+pub use namespace::{Namespace, ServerAck};
+pub use operators::{
+    BroadcastAckError, BroadcastOperator, RemoteSocket, RemoteSocketData, TimeoutOperator,
+};
+pub use rooms::{JoinError, RoomEvent, RoomLimits};
 pub use server::Server;
 pub use socket::{DisconnectReason, Socket, TimeoutSocket};
 pub use socketio_protocol::AnyValue;

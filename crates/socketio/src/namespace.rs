@@ -1,28 +1,50 @@
-//! Namespaces: a name, its sockets, its middleware and connection handlers, its adapter.
+//! Namespaces: a name, its sockets and rooms, its middleware and handlers, its adapter.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
+use socketio_protocol::{encode, Encoded, Packet, Payload, ProtocolRevision};
+use tokio::sync::mpsc;
 
-use crate::adapter::{Adapter, LocalAdapter};
+use crate::ack::payload_to_args;
+use crate::adapter::{
+    Adapter, AdapterFactory, BroadcastOptions, ClusterPacket, ClusterRequest, ClusterResponse,
+    NamespaceHandle,
+};
+use crate::args::Args;
 use crate::error::{EmitError, MiddlewareError};
 use crate::operators::BroadcastOperator;
-use crate::socket::Socket;
-use crate::Room;
+use crate::rooms::{RoomEvent, RoomLimits, Rooms};
+use crate::socket::{DisconnectReason, Socket};
+use crate::{AnyValue, Room};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type MiddlewareFn = Arc<dyn Fn(Socket) -> BoxFuture<Result<(), MiddlewareError>> + Send + Sync>;
 type ConnectionFn = Arc<dyn Fn(Socket) + Send + Sync>;
+type RoomEventFn = Arc<dyn Fn(&RoomEvent) + Send + Sync>;
+type ServerEventFn = Arc<dyn Fn(Args, ServerAck) + Send + Sync>;
+
+#[derive(Default)]
+struct Listeners {
+    middleware: Vec<MiddlewareFn>,
+    connection: Vec<ConnectionFn>,
+    room_events: Vec<RoomEventFn>,
+    server_events: HashMap<String, Vec<ServerEventFn>>,
+}
 
 pub(crate) struct NamespaceInner {
     name: String,
     sockets: RwLock<HashMap<Arc<str>, Socket>>,
-    middleware: RwLock<Vec<MiddlewareFn>>,
-    connection: RwLock<Vec<ConnectionFn>>,
-    adapter: Arc<dyn Adapter>,
+    listeners: RwLock<Listeners>,
+    pub(crate) rooms: Rooms,
+    adapter: RwLock<Arc<dyn Adapter>>,
+    /// Ack ids, shared by the sockets of the namespace as in Node, so one broadcast with acks
+    /// uses one id for all its recipients.
+    ack_ids: AtomicU64,
 }
 
 /// A namespace (Node's `io.of(name)`): a cheap-clone handle.
@@ -53,13 +75,14 @@ impl std::fmt::Debug for Namespace {
 }
 
 impl Namespace {
-    pub(crate) fn new(name: String) -> Self {
-        Namespace(Arc::new(NamespaceInner {
+    pub(crate) fn new(name: String, factory: &dyn AdapterFactory, limits: RoomLimits) -> Self {
+        Namespace(Arc::new_cyclic(|weak| NamespaceInner {
             name,
             sockets: RwLock::new(HashMap::new()),
-            middleware: RwLock::new(Vec::new()),
-            connection: RwLock::new(Vec::new()),
-            adapter: Arc::new(LocalAdapter::default()),
+            listeners: RwLock::new(Listeners::default()),
+            rooms: Rooms::new(limits),
+            adapter: RwLock::new(factory.create(NamespaceHandle(weak.clone()))),
+            ack_ids: AtomicU64::new(0),
         }))
     }
 
@@ -68,8 +91,30 @@ impl Namespace {
         &self.0.name
     }
 
-    pub(crate) fn adapter(&self) -> &Arc<dyn Adapter> {
-        &self.0.adapter
+    /// This namespace's adapter.
+    pub fn adapter(&self) -> Arc<dyn Adapter> {
+        self.0
+            .adapter
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_adapter(&self, factory: &dyn AdapterFactory) {
+        let adapter = factory.create(NamespaceHandle(Arc::downgrade(&self.0)));
+        *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = adapter;
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.0.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn listeners(&self) -> std::sync::RwLockReadGuard<'_, Listeners> {
+        self.0.listeners.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn listeners_mut(&self) -> std::sync::RwLockWriteGuard<'_, Listeners> {
+        self.0.listeners.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds an async middleware (Node's `namespace.use`), run in order for every client
@@ -82,11 +127,7 @@ impl Namespace {
         Fut: Future<Output = Result<(), MiddlewareError>> + Send + 'static,
     {
         let f: MiddlewareFn = Arc::new(move |s| Box::pin(f(s)));
-        self.0
-            .middleware
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(f);
+        self.listeners_mut().middleware.push(f);
     }
 
     /// Adds a connection handler (Node's `connection`/`connect` event).
@@ -95,29 +136,38 @@ impl Namespace {
     where
         F: Fn(Socket) + Send + Sync + 'static,
     {
-        self.0
-            .connection
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
+        self.listeners_mut().connection.push(Arc::new(f));
+    }
+
+    /// A listener for membership changes (Node's adapter events `create-room`, `delete-room`,
+    /// `join-room`, `leave-room`), for presence.
+    pub fn on_room_event<F>(&self, f: F)
+    where
+        F: Fn(&RoomEvent) + Send + Sync + 'static,
+    {
+        self.listeners_mut().room_events.push(Arc::new(f));
+    }
+
+    /// A listener for events other nodes send with [`Namespace::server_side_emit`] (Node's
+    /// `io.on(event)` for server-side events). Answer with the [`ServerAck`] when the sender
+    /// asked for acks.
+    pub fn on_server_event<F>(&self, event: impl Into<String>, f: F)
+    where
+        F: Fn(Args, ServerAck) + Send + Sync + 'static,
+    {
+        self.listeners_mut()
+            .server_events
+            .entry(event.into())
+            .or_default()
             .push(Arc::new(f));
     }
 
     pub(crate) fn has_middleware(&self) -> bool {
-        !self
-            .0
-            .middleware
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
+        !self.listeners().middleware.is_empty()
     }
 
     pub(crate) async fn run_middleware(&self, socket: &Socket) -> Result<(), MiddlewareError> {
-        let chain = self
-            .0
-            .middleware
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let chain = self.listeners().middleware.clone();
         for m in chain {
             m(socket.clone()).await?;
         }
@@ -125,14 +175,21 @@ impl Namespace {
     }
 
     pub(crate) fn run_connection_handlers(&self, socket: &Socket) {
-        let handlers = self
-            .0
-            .connection
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let handlers = self.listeners().connection.clone();
         for h in handlers {
             h(socket.clone());
+        }
+    }
+
+    pub(crate) fn room_events(&self, events: Vec<RoomEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let listeners = self.listeners().room_events.clone();
+        for e in &events {
+            for l in &listeners {
+                l(e);
+            }
         }
     }
 
@@ -142,21 +199,27 @@ impl Namespace {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(socket.id_arc().clone(), socket.clone());
-        self.0
-            .adapter
-            .add_all(socket.id_arc(), &[Room::from(socket.id_arc().clone())]);
+        // The own-id room is always within the limits: a socket is in no other room yet.
+        if let Ok(events) = self
+            .0
+            .rooms
+            .add_all(socket.id_arc(), &[Room::from(socket.id_arc().clone())])
+        {
+            self.room_events(events);
+        }
     }
 
     pub(crate) fn remove(&self, socket: &Socket) {
-        self.0.adapter.del_all(socket.id_arc());
+        let events = self.0.rooms.del_all(socket.id_arc());
         self.0
             .sockets
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(socket.id());
+        self.room_events(events);
     }
 
-    /// A connected socket by id.
+    /// A connected socket of this node by id.
     pub fn get_socket(&self, id: &str) -> Option<Socket> {
         self.0
             .sockets
@@ -191,14 +254,24 @@ impl Namespace {
         self.len() == 0
     }
 
-    /// Emits to every socket of the namespace.
+    /// Every room with a socket of this node.
+    pub fn rooms(&self) -> Vec<Room> {
+        self.0.rooms.all_rooms()
+    }
+
+    /// An operator targeting every socket of the namespace: chain `to`, `except`, flags...
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.clone())
+    }
+
+    /// Emits to every socket of the namespace, on every node.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        BroadcastOperator::new(self.clone()).emit(event, data)
+        self.broadcast().emit(event, data)
     }
 
     /// A broadcast to the sockets in `room`.
     pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
-        BroadcastOperator::new(self.clone()).to(room)
+        self.broadcast().to(room)
     }
 
     /// Synonym of [`Namespace::to`] (Node's `in`).
@@ -208,11 +281,277 @@ impl Namespace {
 
     /// A broadcast to every socket but those in `room`.
     pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
-        BroadcastOperator::new(self.clone()).except(room)
+        self.broadcast().except(room)
     }
 
-    /// The ids of the sockets of this namespace (the seed's `namespace.clients`).
-    pub fn clients(&self) -> Vec<String> {
-        BroadcastOperator::new(self.clone()).clients()
+    /// This node only (Node's `local`).
+    pub fn local(&self) -> BroadcastOperator {
+        self.broadcast().local()
+    }
+
+    /// The ids of the sockets of this namespace on every node (the seed's
+    /// `namespace.clients(cb)`).
+    pub async fn clients(&self) -> Vec<String> {
+        self.broadcast().clients().await
+    }
+
+    /// Sends `event` to the listeners of this namespace on the *other* nodes (Node's
+    /// `serverSideEmit`); never delivered here. `connect`, `connection` and `new_namespace`
+    /// are refused.
+    pub fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        let packet = server_packet(event, data)?;
+        self.adapter()
+            .publish(ClusterRequest::ServerSideEmit {
+                packet,
+                with_ack: false,
+            })
+            .map_err(|e| EmitError::Adapter(e.to_string()))?;
+        Ok(())
+    }
+
+    /// As [`Namespace::server_side_emit`], collecting one answer per other node (its first
+    /// ack argument); fails with the partial answers after 5 s. With no other node it
+    /// answers `[]` at once.
+    pub async fn server_side_emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<AnyValue>, crate::BroadcastAckError> {
+        let packet = server_packet(event, data).map_err(crate::BroadcastAckError::Emit)?;
+        let expected = self.adapter().server_count().saturating_sub(1);
+        if expected == 0 {
+            return Ok(Vec::new());
+        }
+        let mut rx = self
+            .adapter()
+            .publish(ClusterRequest::ServerSideEmit {
+                packet,
+                with_ack: true,
+            })
+            .map_err(|e| crate::BroadcastAckError::Emit(EmitError::Adapter(e.to_string())))?;
+        let mut responses = Vec::new();
+        let collect = async {
+            while responses.len() < expected {
+                match rx.recv().await {
+                    Some(ClusterResponse::ServerSideEmit(p)) => responses.push(cluster_any(p)),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        };
+        let done = tokio::time::timeout(crate::adapter::DEFAULT_REQUEST_TIMEOUT, collect)
+            .await
+            .is_ok();
+        if done && responses.len() >= expected {
+            Ok(responses)
+        } else {
+            Err(crate::BroadcastAckError::Timeout { responses })
+        }
+    }
+
+    /// The local sockets matching `opts`.
+    pub(crate) fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Socket> {
+        let ids = self.0.rooms.sockets(&opts.rooms, &opts.except);
+        let sockets = self.0.sockets.read().unwrap_or_else(|e| e.into_inner());
+        ids.iter()
+            .filter_map(|id| sockets.get(id).cloned())
+            .collect()
+    }
+
+    /// Emits `packet` to the local sockets matching `opts`, encoded once per revision.
+    /// Returns the sockets reached.
+    pub(crate) fn broadcast_local(
+        &self,
+        packet: &Packet,
+        opts: &BroadcastOptions,
+        mut before_send: impl FnMut(&Socket),
+    ) -> usize {
+        let mut v5: Option<Encoded> = None;
+        let mut v4: Option<Encoded> = None;
+        let mut reached = 0;
+        for socket in self.local_targets(opts) {
+            let client = &socket.0.client;
+            if opts.flags.volatile && !client.conn.is_writable() {
+                continue;
+            }
+            let encoded = match client.rev {
+                ProtocolRevision::V5 => {
+                    v5.get_or_insert_with(|| encode(packet, ProtocolRevision::V5))
+                }
+                ProtocolRevision::V4 => {
+                    v4.get_or_insert_with(|| encode(packet, ProtocolRevision::V4))
+                }
+            };
+            before_send(&socket);
+            if client.send_encoded(encoded).is_ok() {
+                reached += 1;
+            }
+        }
+        reached
+    }
+
+    /// Applies a request from another node to the local sockets.
+    pub(crate) fn apply_remote(
+        &self,
+        request: ClusterRequest,
+        reply: mpsc::UnboundedSender<ClusterResponse>,
+    ) {
+        match request {
+            ClusterRequest::Broadcast {
+                packet,
+                opts,
+                with_ack,
+            } => {
+                let ClusterPacket { data, attachments } = packet;
+                let payload = Payload::with_attachments(data, attachments);
+                if !with_ack {
+                    let packet = Packet::event(self.name(), payload, None);
+                    self.broadcast_local(&packet, &opts, |_| {});
+                    return;
+                }
+                let id = self.next_ack_id();
+                let packet = Packet::event(self.name(), payload, Some(id));
+                let targets = self.local_targets(&opts);
+                let _ = reply.send(ClusterResponse::BroadcastClientCount(targets.len()));
+                for socket in &targets {
+                    let reply = reply.clone();
+                    socket.register_ack(
+                        id,
+                        Box::new(move |args| {
+                            if let Some(args) = args {
+                                let first = args.0.into_iter().next().unwrap_or_default();
+                                let _ = reply.send(ClusterResponse::BroadcastAck(ClusterPacket {
+                                    data: first.value,
+                                    attachments: first.attachments,
+                                }));
+                            }
+                        }),
+                    );
+                }
+                let opts = BroadcastOptions {
+                    rooms: targets
+                        .iter()
+                        .map(|s| Room::from(s.id_arc().clone()))
+                        .collect(),
+                    except: Vec::new(),
+                    flags: opts.flags,
+                };
+                self.broadcast_local(&packet, &opts, |_| {});
+            }
+            ClusterRequest::SocketsJoin { opts, rooms } => {
+                for s in self.local_targets(&opts) {
+                    let _ = s.join_all(rooms.iter().cloned());
+                }
+            }
+            ClusterRequest::SocketsLeave { opts, rooms } => {
+                for s in self.local_targets(&opts) {
+                    for r in &rooms {
+                        s.leave(r);
+                    }
+                }
+            }
+            ClusterRequest::DisconnectSockets { opts, close } => {
+                for s in self.local_targets(&opts) {
+                    s.disconnect(close);
+                }
+            }
+            ClusterRequest::FetchSockets { opts } => {
+                let sockets = self
+                    .local_targets(&opts)
+                    .iter()
+                    .map(Socket::socket_data)
+                    .collect();
+                let _ = reply.send(ClusterResponse::FetchSockets(sockets));
+            }
+            ClusterRequest::ServerSideEmit { packet, with_ack } => {
+                let args =
+                    payload_to_args(Payload::with_attachments(packet.data, packet.attachments));
+                let Some(event) = args
+                    .0
+                    .first()
+                    .and_then(|a| a.value.as_str().map(str::to_owned))
+                else {
+                    return;
+                };
+                let rest = Args(args.0.into_iter().skip(1).collect());
+                let listeners = self
+                    .listeners()
+                    .server_events
+                    .get(&event)
+                    .cloned()
+                    .unwrap_or_default();
+                let ack = ServerAck {
+                    reply: with_ack.then(|| Arc::new(std::sync::Mutex::new(Some(reply)))),
+                };
+                for l in listeners {
+                    l(rest.clone(), ack.clone());
+                }
+            }
+        }
+    }
+
+    pub(crate) fn disconnect_all_local(&self, reason: DisconnectReason) {
+        for socket in self.sockets() {
+            socket.on_close(reason);
+        }
+    }
+}
+
+fn server_packet<T: Serialize + ?Sized>(event: &str, data: &T) -> Result<ClusterPacket, EmitError> {
+    if matches!(event, "connect" | "connection" | "new_namespace") {
+        return Err(EmitError::ReservedEvent(event.to_owned()));
+    }
+    let payload = crate::args::to_payload(Some(event), data)?;
+    Ok(ClusterPacket {
+        data: payload.data,
+        attachments: payload.attachments,
+    })
+}
+
+pub(crate) fn cluster_any(p: ClusterPacket) -> AnyValue {
+    AnyValue::from_parts(p.data.clone(), &p.attachments).unwrap_or_else(|_| AnyValue::new(p.data))
+}
+
+/// Answers a server-side event from another node: single use; only the first argument
+/// reaches the sender, as in Node.
+#[derive(Clone)]
+pub struct ServerAck {
+    reply: Option<Arc<std::sync::Mutex<Option<mpsc::UnboundedSender<ClusterResponse>>>>>,
+}
+
+impl std::fmt::Debug for ServerAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerAck")
+            .field("requested", &self.reply.is_some())
+            .finish()
+    }
+}
+
+impl ServerAck {
+    /// Whether the sender waits for an answer.
+    pub fn is_requested(&self) -> bool {
+        self.reply.is_some()
+    }
+
+    /// Sends the answer (its first argument is what the sender gets).
+    pub fn send<T: Serialize + ?Sized>(&self, data: &T) -> Result<(), EmitError> {
+        let Some(slot) = &self.reply else {
+            return Ok(());
+        };
+        let Some(reply) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return Ok(());
+        };
+        let payload = crate::args::to_payload(None, data)?;
+        let args = payload_to_args(payload);
+        let first = args.0.into_iter().next().unwrap_or_default();
+        let _ = reply.send(ClusterResponse::ServerSideEmit(ClusterPacket {
+            data: first.value,
+            attachments: first.attachments,
+        }));
+        Ok(())
     }
 }

@@ -1,49 +1,72 @@
-//! Broadcast operators: `to`/`in`, `except`, `broadcast`, and the emit that fans out.
+//! Broadcast operators: `to`/`in`, `except`, `local`, `volatile`, `compress`, `timeout`, and
+//! the operations they target: emit (with acks), fetch sockets, join/leave, disconnect.
 
-use std::sync::Arc;
+use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
-use socketio_protocol::{encode, Encoded, Packet, ProtocolRevision, RESERVED_EVENTS};
+use socketio_protocol::{Packet, RESERVED_EVENTS};
+use tokio::sync::mpsc;
 
+use crate::adapter::{
+    BroadcastOptions, ClusterPacket, ClusterRequest, ClusterResponse, SocketData,
+    DEFAULT_REQUEST_TIMEOUT,
+};
 use crate::args::to_payload;
 use crate::error::EmitError;
-use crate::namespace::Namespace;
-use crate::Room;
+use crate::namespace::{cluster_any, Namespace};
+use crate::socket::Socket;
+use crate::{AnyValue, Handshake, Room};
 
-/// A broadcast being built: chain `to`, `except`... then `emit`.
+/// Why a broadcast with acks (or another request answered by several parties) failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BroadcastAckError {
+    /// Not every recipient answered in time: `operation has timed out`, with the answers that
+    /// did come, in arrival order.
+    #[error("operation has timed out")]
+    Timeout {
+        /// The answers received before the timeout.
+        responses: Vec<AnyValue>,
+    },
+    /// The emit itself failed.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+/// A broadcast being built: chain `to`, `except`, flags... then an operation.
 ///
 /// ```no_run
-/// # fn f(io: socketio::Server) {
+/// # async fn f(io: socketio::Server) {
 /// // Everyone in "a" or "b" but those in "muted", each once.
 /// let _ = io.to("a").to("b").except("muted").emit("news", &"hello");
+/// // Acks from everyone in "a", within 2 s.
+/// let answers = io.to("a").timeout(std::time::Duration::from_secs(2)).emit_with_ack("poll", &()).await;
 /// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct BroadcastOperator {
     ns: Namespace,
-    rooms: Vec<Room>,
-    except: Vec<Room>,
-    except_socket: Option<Arc<str>>,
+    opts: BroadcastOptions,
 }
 
 impl BroadcastOperator {
     pub(crate) fn new(ns: Namespace) -> Self {
         BroadcastOperator {
             ns,
-            rooms: Vec::new(),
-            except: Vec::new(),
-            except_socket: None,
+            opts: BroadcastOptions::default(),
         }
-    }
-
-    pub(crate) fn except_socket(mut self, id: Arc<str>) -> Self {
-        self.except_socket = Some(id);
-        self
     }
 
     /// Adds `room` to the targets (union with the rooms already named).
     pub fn to(mut self, room: impl Into<Room>) -> Self {
-        self.rooms.push(room.into());
+        self.opts.rooms.push(room.into());
+        self
+    }
+
+    /// Adds several rooms to the targets.
+    pub fn to_all(mut self, rooms: impl IntoIterator<Item = impl Into<Room>>) -> Self {
+        self.opts.rooms.extend(rooms.into_iter().map(Into::into));
         self
     }
 
@@ -52,49 +75,391 @@ impl BroadcastOperator {
         self.to(room)
     }
 
-    /// Excludes the sockets in `room`.
+    /// Excludes the sockets in `room` (a socket id excludes that socket).
     pub fn except(mut self, room: impl Into<Room>) -> Self {
-        self.except.push(room.into());
+        self.opts.except.push(room.into());
         self
     }
 
-    fn targets(&self) -> Vec<Arc<str>> {
-        let mut ids = self.ns.adapter().sockets(&self.rooms, &self.except);
-        if let Some(me) = &self.except_socket {
-            ids.retain(|id| id != me);
-        }
-        ids
+    /// This node only: nothing is published to other nodes.
+    pub fn local(mut self) -> Self {
+        self.opts.flags.local = true;
+        self
     }
 
-    /// Emits `event` to every target, encoding the packet once per protocol revision.
+    /// Dropped for each recipient whose transport cannot take it now (between polls, or while
+    /// a WebSocket write is in flight); what is sent is never reordered.
+    pub fn volatile(mut self) -> Self {
+        self.opts.flags.volatile = true;
+        self
+    }
+
+    /// The compression wish for the WebSocket frames (used when per-message deflate is on).
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.opts.flags.compress = Some(compress);
+        self
+    }
+
+    /// Bounds the answers: needed for [`TimeoutOperator::emit_with_ack`], and the wait of
+    /// [`BroadcastOperator::fetch_sockets`] (default 5 s).
+    pub fn timeout(mut self, timeout: Duration) -> TimeoutOperator {
+        self.opts.flags.timeout = Some(timeout.as_millis() as u64);
+        TimeoutOperator { op: self, timeout }
+    }
+
+    fn publish(
+        &self,
+        request: ClusterRequest,
+    ) -> Result<Option<mpsc::UnboundedReceiver<ClusterResponse>>, EmitError> {
+        if self.opts.flags.local {
+            return Ok(None);
+        }
+        self.ns
+            .adapter()
+            .publish(request)
+            .map(Some)
+            .map_err(|e| EmitError::Adapter(e.to_string()))
+    }
+
+    /// Emits `event` to every target (every node unless `local`), encoding the packet once per
+    /// wire form.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         if RESERVED_EVENTS.contains(&event) {
             return Err(EmitError::ReservedEvent(event.to_owned()));
         }
         let payload = to_payload(Some(event), data)?;
         let packet = Packet::event(self.ns.name(), payload, None);
-        let mut v5: Option<Encoded> = None;
-        let mut v4: Option<Encoded> = None;
-        for id in self.targets() {
-            let Some(socket) = self.ns.get_socket(&id) else {
-                continue;
+        self.ns.broadcast_local(&packet, &self.opts, |_| {});
+        if !self.opts.flags.local && self.ns.adapter().server_count() > 1 {
+            let Some(p) = packet.payload() else {
+                return Ok(());
             };
-            let client = &socket.0.client;
-            let encoded = match client.rev {
-                ProtocolRevision::V5 => {
-                    v5.get_or_insert_with(|| encode(&packet, ProtocolRevision::V5))
-                }
-                ProtocolRevision::V4 => {
-                    v4.get_or_insert_with(|| encode(&packet, ProtocolRevision::V4))
-                }
-            };
-            let _ = client.send_encoded(encoded);
+            self.publish(ClusterRequest::Broadcast {
+                packet: ClusterPacket {
+                    data: p.data.clone(),
+                    attachments: p.attachments.clone(),
+                },
+                opts: self.opts.clone(),
+                with_ack: false,
+            })?;
         }
         Ok(())
     }
 
-    /// The ids of the targeted sockets.
-    pub fn clients(&self) -> Vec<String> {
-        self.targets().iter().map(|s| s.to_string()).collect()
+    /// Describes the targeted sockets on every node (Node's `fetchSockets`), waiting at most
+    /// 5 s for the other nodes (see [`BroadcastOperator::timeout`]).
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, BroadcastAckError> {
+        self.fetch_sockets_within(DEFAULT_REQUEST_TIMEOUT).await
+    }
+
+    async fn fetch_sockets_within(
+        &self,
+        timeout: Duration,
+    ) -> Result<Vec<RemoteSocket>, BroadcastAckError> {
+        let mut out: Vec<RemoteSocket> = self
+            .ns
+            .local_targets(&self.opts)
+            .into_iter()
+            .map(RemoteSocket::Local)
+            .collect();
+        let expected = if self.opts.flags.local {
+            0
+        } else {
+            self.ns.adapter().server_count().saturating_sub(1)
+        };
+        if expected == 0 {
+            return Ok(out);
+        }
+        let Some(mut rx) = self.publish(ClusterRequest::FetchSockets {
+            opts: self.opts.clone(),
+        })?
+        else {
+            return Ok(out);
+        };
+        let mut answered = 0;
+        let collect = async {
+            while answered < expected {
+                match rx.recv().await {
+                    Some(ClusterResponse::FetchSockets(sockets)) => {
+                        answered += 1;
+                        out.extend(sockets.into_iter().map(|data| {
+                            RemoteSocket::Remote(Box::new(RemoteSocketData {
+                                data,
+                                ns: self.ns.clone(),
+                            }))
+                        }));
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, collect).await;
+        if answered < expected {
+            return Err(BroadcastAckError::Timeout {
+                responses: Vec::new(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The ids of the targeted sockets on every node (the seed's `clients(cb)`).
+    pub async fn clients(&self) -> Vec<String> {
+        match self.fetch_sockets().await {
+            Ok(sockets) => sockets.iter().map(|s| s.id().to_owned()).collect(),
+            Err(_) => self
+                .ns
+                .local_targets(&self.opts)
+                .iter()
+                .map(|s| s.id().to_owned())
+                .collect(),
+        }
+    }
+
+    /// Makes the targeted sockets join `rooms`, on every node (Node's `socketsJoin`).
+    pub fn sockets_join(
+        &self,
+        rooms: impl IntoIterator<Item = impl Into<Room>>,
+    ) -> Result<(), EmitError> {
+        let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
+        for s in self.ns.local_targets(&self.opts) {
+            let _ = s.join_all(rooms.iter().cloned());
+        }
+        self.publish(ClusterRequest::SocketsJoin {
+            opts: self.opts.clone(),
+            rooms,
+        })?;
+        Ok(())
+    }
+
+    /// Makes the targeted sockets leave `rooms`, on every node (Node's `socketsLeave`).
+    pub fn sockets_leave(
+        &self,
+        rooms: impl IntoIterator<Item = impl Into<Room>>,
+    ) -> Result<(), EmitError> {
+        let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
+        for s in self.ns.local_targets(&self.opts) {
+            for r in &rooms {
+                s.leave(r);
+            }
+        }
+        self.publish(ClusterRequest::SocketsLeave {
+            opts: self.opts.clone(),
+            rooms,
+        })?;
+        Ok(())
+    }
+
+    /// Disconnects the targeted sockets, on every node (Node's `disconnectSockets`); `close`
+    /// closes their whole connections.
+    pub fn disconnect_sockets(&self, close: bool) -> Result<(), EmitError> {
+        for s in self.ns.local_targets(&self.opts) {
+            s.disconnect(close);
+        }
+        self.publish(ClusterRequest::DisconnectSockets {
+            opts: self.opts.clone(),
+            close,
+        })?;
+        Ok(())
+    }
+}
+
+/// A broadcast with a bound on its answers; see [`BroadcastOperator::timeout`].
+#[derive(Debug, Clone)]
+pub struct TimeoutOperator {
+    op: BroadcastOperator,
+    timeout: Duration,
+}
+
+impl TimeoutOperator {
+    /// Emits `event` with one ack id shared by every recipient, on every node, and collects
+    /// each recipient's first ack argument in arrival order. Resolves when all answered;
+    /// fails with `operation has timed out` and the partial answers otherwise.
+    pub async fn emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<AnyValue>, BroadcastAckError> {
+        if RESERVED_EVENTS.contains(&event) {
+            return Err(EmitError::ReservedEvent(event.to_owned()).into());
+        }
+        let ns = &self.op.ns;
+        let opts = &self.op.opts;
+        let payload = to_payload(Some(event), data)?;
+        let (tx, mut rx) = mpsc::unbounded_channel::<AnyValue>();
+        let id = ns.next_ack_id();
+        let packet = Packet::event(ns.name(), payload, Some(id));
+        let mut expected = ns.broadcast_local(&packet, opts, |socket: &Socket| {
+            let tx = tx.clone();
+            socket.register_ack(
+                id,
+                Box::new(move |args| {
+                    if let Some(args) = args {
+                        let _ = tx.send(args.0.into_iter().next().unwrap_or_default());
+                    }
+                }),
+            );
+        });
+        let servers = if opts.flags.local {
+            0
+        } else {
+            ns.adapter().server_count().saturating_sub(1)
+        };
+        let mut remote = if servers > 0 {
+            let p = packet.payload().cloned().unwrap_or_default();
+            self.op.publish(ClusterRequest::Broadcast {
+                packet: ClusterPacket {
+                    data: p.data,
+                    attachments: p.attachments,
+                },
+                opts: opts.clone(),
+                with_ack: true,
+            })?
+        } else {
+            None
+        };
+        drop(tx);
+        let mut responses = Vec::new();
+        let mut counts = 0;
+        let collect = async {
+            loop {
+                if counts >= servers && responses.len() >= expected {
+                    return;
+                }
+                tokio::select! {
+                    local = rx.recv() => match local {
+                        Some(v) => responses.push(v),
+                        None if remote.is_none() => return,
+                        None => std::future::pending::<()>().await,
+                    },
+                    r = async { remote.as_mut().expect("guarded").recv().await }, if remote.is_some() => match r {
+                        Some(ClusterResponse::BroadcastClientCount(n)) => {
+                            counts += 1;
+                            expected += n;
+                        }
+                        Some(ClusterResponse::BroadcastAck(p)) => responses.push(cluster_any(p)),
+                        Some(_) => {}
+                        None => remote = None,
+                    },
+                }
+            }
+        };
+        let _ = tokio::time::timeout(self.timeout, collect).await;
+        if counts >= servers && responses.len() >= expected {
+            Ok(responses)
+        } else {
+            Err(BroadcastAckError::Timeout { responses })
+        }
+    }
+
+    /// [`BroadcastOperator::fetch_sockets`] waiting at most this timeout.
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, BroadcastAckError> {
+        self.op.fetch_sockets_within(self.timeout).await
+    }
+}
+
+/// A socket returned by `fetch_sockets`: on this node or another.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum RemoteSocket {
+    /// A socket of this node.
+    Local(Socket),
+    /// A socket of another node.
+    Remote(Box<RemoteSocketData>),
+}
+
+/// What another node told of one of its sockets, and where to send operations on it.
+#[derive(Debug, Clone)]
+pub struct RemoteSocketData {
+    data: SocketData,
+    ns: Namespace,
+}
+
+impl RemoteSocket {
+    /// The socket id.
+    pub fn id(&self) -> &str {
+        match self {
+            RemoteSocket::Local(s) => s.id(),
+            RemoteSocket::Remote(r) => &r.data.id,
+        }
+    }
+
+    /// Its handshake.
+    pub fn handshake(&self) -> Handshake {
+        match self {
+            RemoteSocket::Local(s) => s.handshake().clone(),
+            RemoteSocket::Remote(r) => r.data.handshake.clone(),
+        }
+    }
+
+    /// Its rooms.
+    pub fn rooms(&self) -> Vec<Room> {
+        match self {
+            RemoteSocket::Local(s) => s.rooms(),
+            RemoteSocket::Remote(r) => r.data.rooms.clone(),
+        }
+    }
+
+    /// Its user data as `T`.
+    pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
+        match self {
+            RemoteSocket::Local(s) => s.data(),
+            RemoteSocket::Remote(r) => serde_json::from_value(r.data.data.clone()).ok(),
+        }
+    }
+
+    fn only_me(&self) -> BroadcastOperator {
+        let ns = match self {
+            RemoteSocket::Local(s) => s.ns().clone(),
+            RemoteSocket::Remote(r) => r.ns.clone(),
+        };
+        BroadcastOperator::new(ns).to(self.id())
+    }
+
+    /// Emits to this socket, wherever it is.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        match self {
+            RemoteSocket::Local(s) => s.emit(event, data),
+            RemoteSocket::Remote(_) => self.only_me().emit(event, data),
+        }
+    }
+
+    /// Emits with an ack and waits at most `timeout` for this socket's one answer (its first
+    /// argument).
+    pub async fn emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        timeout: Duration,
+    ) -> Result<AnyValue, BroadcastAckError> {
+        let mut answers = self
+            .only_me()
+            .timeout(timeout)
+            .emit_with_ack(event, data)
+            .await?;
+        answers.pop().ok_or(BroadcastAckError::Timeout {
+            responses: Vec::new(),
+        })
+    }
+
+    /// Makes this socket join `room`.
+    pub fn join(&self, room: impl Into<Room>) -> Result<(), EmitError> {
+        self.only_me().sockets_join([room.into()])
+    }
+
+    /// Makes this socket leave `room`.
+    pub fn leave(&self, room: impl Into<Room>) -> Result<(), EmitError> {
+        self.only_me().sockets_leave([room.into()])
+    }
+
+    /// Disconnects this socket (`close`: its whole connection).
+    pub fn disconnect(&self, close: bool) -> Result<(), EmitError> {
+        match self {
+            RemoteSocket::Local(s) => {
+                s.disconnect(close);
+                Ok(())
+            }
+            RemoteSocket::Remote(_) => self.only_me().disconnect_sockets(close),
+        }
     }
 }

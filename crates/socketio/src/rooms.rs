@@ -1,94 +1,165 @@
-//! The adapter: who is in which room. One instance per namespace, as in Node.
+//! Room membership on this node: who is in which room of one namespace.
 //!
-//! The in-memory [`LocalAdapter`] is the default. A cluster adapter (Redis) implements the
-//! same trait and adds the remote half of each operation.
+//! Reads (a broadcast's targets) take a read lock only while the ids are collected; the fan-out
+//! itself runs without it, so joins elsewhere never wait on a broadcast.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use crate::Room;
 
-/// Room bookkeeping for one namespace.
-pub trait Adapter: Send + Sync + 'static {
-    /// Adds socket `id` to `rooms`.
-    fn add_all(&self, id: &Arc<str>, rooms: &[Room]);
-    /// Removes socket `id` from `room`.
-    fn del(&self, id: &Arc<str>, room: &str);
-    /// Removes socket `id` from every room.
-    fn del_all(&self, id: &Arc<str>);
-    /// The rooms of socket `id`.
-    fn socket_rooms(&self, id: &str) -> Vec<Room>;
-    /// The ids of the sockets in any of `rooms` (every socket when `rooms` is empty) and in
-    /// none of `except`, each once.
-    fn sockets(&self, rooms: &[Room], except: &[Room]) -> Vec<Arc<str>>;
+/// A change of membership, for the namespace's room listeners (Node's adapter events).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RoomEvent {
+    /// `create-room`: the first socket joined `room`.
+    CreateRoom(Room),
+    /// `delete-room`: the last socket left `room`.
+    DeleteRoom(Room),
+    /// `join-room`: socket `id` joined `room`.
+    JoinRoom(Room, Arc<str>),
+    /// `leave-room`: socket `id` left `room`.
+    LeaveRoom(Room, Arc<str>),
+}
+
+/// Why a join was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The socket is already in [`RoomLimits::max_rooms_per_socket`] rooms.
+    #[error("too many rooms for one socket (limit {0})")]
+    TooManyRooms(usize),
+    /// The room name is longer than [`RoomLimits::max_room_name_len`] bytes.
+    #[error("room name too long (limit {0} bytes)")]
+    NameTooLong(usize),
+}
+
+/// Bounds on membership (ours: Node has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RoomLimits {
+    /// The most rooms one socket may be in, its own-id room included. Default 10,000.
+    pub max_rooms_per_socket: usize,
+    /// The longest room name, in bytes. Default 1,024.
+    pub max_room_name_len: usize,
+}
+
+impl Default for RoomLimits {
+    fn default() -> Self {
+        RoomLimits {
+            max_rooms_per_socket: 10_000,
+            max_room_name_len: 1024,
+        }
+    }
 }
 
 #[derive(Default)]
-struct Rooms {
+struct State {
     rooms: HashMap<Room, HashSet<Arc<str>>>,
     sids: HashMap<Arc<str>, HashSet<Room>>,
 }
 
-/// The in-memory adapter.
+/// The membership table of one namespace on this node.
 #[derive(Default)]
-pub struct LocalAdapter {
-    state: RwLock<Rooms>,
+pub(crate) struct Rooms {
+    state: RwLock<State>,
+    pub(crate) limits: RoomLimits,
 }
 
-impl std::fmt::Debug for LocalAdapter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalAdapter").finish_non_exhaustive()
+impl Rooms {
+    pub(crate) fn new(limits: RoomLimits) -> Self {
+        Rooms {
+            state: RwLock::default(),
+            limits,
+        }
     }
-}
 
-impl LocalAdapter {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Rooms> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Rooms> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|e| e.into_inner())
     }
-}
 
-impl Adapter for LocalAdapter {
-    fn add_all(&self, id: &Arc<str>, rooms: &[Room]) {
-        let mut st = self.write();
-        for room in rooms {
-            st.rooms.entry(room.clone()).or_default().insert(id.clone());
-            st.sids.entry(id.clone()).or_default().insert(room.clone());
+    /// Adds `id` to `rooms`; all or nothing against the limits. Returns the events.
+    pub(crate) fn add_all(
+        &self,
+        id: &Arc<str>,
+        rooms: &[Room],
+    ) -> Result<Vec<RoomEvent>, JoinError> {
+        if let Some(_long) = rooms
+            .iter()
+            .find(|r| r.len() > self.limits.max_room_name_len)
+        {
+            return Err(JoinError::NameTooLong(self.limits.max_room_name_len));
         }
+        let mut st = self.write();
+        let st = &mut *st;
+        let mine = st.sids.entry(id.clone()).or_default();
+        let new: Vec<&Room> = rooms.iter().filter(|r| !mine.contains(*r)).collect();
+        if mine.len() + new.len() > self.limits.max_rooms_per_socket {
+            if mine.is_empty() {
+                st.sids.remove(id);
+            }
+            return Err(JoinError::TooManyRooms(self.limits.max_rooms_per_socket));
+        }
+        let mut events = Vec::new();
+        for room in new {
+            if !mine.insert(room.clone()) {
+                continue;
+            }
+            let members = st.rooms.entry(room.clone()).or_default();
+            if members.is_empty() {
+                events.push(RoomEvent::CreateRoom(room.clone()));
+            }
+            members.insert(id.clone());
+            events.push(RoomEvent::JoinRoom(room.clone(), id.clone()));
+        }
+        Ok(events)
     }
 
-    fn del(&self, id: &Arc<str>, room: &str) {
+    /// Removes `id` from `room`.
+    pub(crate) fn del(&self, id: &Arc<str>, room: &str) -> Vec<RoomEvent> {
         let mut st = self.write();
-        if let Some(rooms) = st.sids.get_mut(id) {
-            rooms.remove(room);
+        let mut events = Vec::new();
+        let removed = st.sids.get_mut(id).is_some_and(|r| r.remove(room));
+        if removed {
+            Self::leave_room(&mut st, id, room, &mut events);
         }
-        if let Some(members) = st.rooms.get_mut(room) {
-            members.remove(id);
-            if members.is_empty() {
-                st.rooms.remove(room);
+        events
+    }
+
+    /// Removes `id` from every room.
+    pub(crate) fn del_all(&self, id: &Arc<str>) -> Vec<RoomEvent> {
+        let mut st = self.write();
+        let mut events = Vec::new();
+        if let Some(rooms) = st.sids.remove(id) {
+            for room in rooms {
+                Self::leave_room(&mut st, id, &room, &mut events);
             }
         }
+        events
     }
 
-    fn del_all(&self, id: &Arc<str>) {
-        let mut st = self.write();
-        let Some(rooms) = st.sids.remove(id) else {
+    fn leave_room(st: &mut State, id: &Arc<str>, room: &str, events: &mut Vec<RoomEvent>) {
+        let Some((key, members)) = st.rooms.get_key_value(room) else {
             return;
         };
-        for room in rooms {
-            if let Some(members) = st.rooms.get_mut(&room) {
-                members.remove(id);
-                if members.is_empty() {
-                    st.rooms.remove(&room);
-                }
+        let key = key.clone();
+        let _ = members;
+        if let Some(members) = st.rooms.get_mut(room) {
+            members.remove(id);
+            events.push(RoomEvent::LeaveRoom(key.clone(), id.clone()));
+            if members.is_empty() {
+                st.rooms.remove(room);
+                events.push(RoomEvent::DeleteRoom(key));
             }
         }
     }
 
-    fn socket_rooms(&self, id: &str) -> Vec<Room> {
+    /// The rooms of socket `id`.
+    pub(crate) fn socket_rooms(&self, id: &str) -> Vec<Room> {
         self.read()
             .sids
             .get(id)
@@ -96,7 +167,13 @@ impl Adapter for LocalAdapter {
             .unwrap_or_default()
     }
 
-    fn sockets(&self, rooms: &[Room], except: &[Room]) -> Vec<Arc<str>> {
+    /// Every room with at least one socket.
+    pub(crate) fn all_rooms(&self) -> Vec<Room> {
+        self.read().rooms.keys().cloned().collect()
+    }
+
+    /// The ids in any of `rooms` (all when empty) and in none of `except`, each once.
+    pub(crate) fn sockets(&self, rooms: &[Room], except: &[Room]) -> Vec<Arc<str>> {
         let st = self.read();
         let excluded: HashSet<&Arc<str>> = except
             .iter()
@@ -107,6 +184,16 @@ impl Adapter for LocalAdapter {
             return st
                 .sids
                 .keys()
+                .filter(|id| !excluded.contains(id))
+                .cloned()
+                .collect();
+        }
+        if let [room] = rooms {
+            return st
+                .rooms
+                .get(room)
+                .into_iter()
+                .flatten()
                 .filter(|id| !excluded.contains(id))
                 .cloned()
                 .collect();
@@ -125,6 +212,7 @@ impl Adapter for LocalAdapter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -134,19 +222,43 @@ mod tests {
     }
 
     #[test]
-    fn rooms_union_except() {
-        let a = LocalAdapter::default();
+    fn rooms_union_except_and_events() {
+        let a = Rooms::default();
         let (s1, s2, s3): (Arc<str>, Arc<str>, Arc<str>) = ("s1".into(), "s2".into(), "s3".into());
-        a.add_all(&s1, &["a".into(), "b".into()]);
-        a.add_all(&s2, &["b".into()]);
-        a.add_all(&s3, &["c".into()]);
+        let ev = a.add_all(&s1, &["a".into(), "b".into()]).unwrap();
+        assert!(ev.contains(&RoomEvent::CreateRoom("a".into())));
+        assert!(ev.contains(&RoomEvent::JoinRoom("b".into(), s1.clone())));
+        a.add_all(&s2, &["b".into()]).unwrap();
+        a.add_all(&s3, &["c".into()]).unwrap();
         assert_eq!(ids(a.sockets(&["a".into(), "b".into()], &[])), ["s1", "s2"]);
         assert_eq!(ids(a.sockets(&["b".into()], &["a".into()])), ["s2"]);
         assert_eq!(ids(a.sockets(&[], &["c".into()])), ["s1", "s2"]);
-        a.del_all(&s1);
+        let ev = a.del_all(&s1);
+        assert!(ev.contains(&RoomEvent::DeleteRoom("a".into())));
         assert_eq!(ids(a.sockets(&["a".into(), "b".into()], &[])), ["s2"]);
         a.del(&s2, "b");
         assert!(a.sockets(&["b".into()], &[]).is_empty());
         assert!(a.socket_rooms("s2").is_empty());
+    }
+
+    #[test]
+    fn limits() {
+        let a = Rooms::new(RoomLimits {
+            max_rooms_per_socket: 3,
+            max_room_name_len: 4,
+        });
+        let s: Arc<str> = "s".into();
+        assert_eq!(
+            a.add_all(&s, &["toolong".into()]),
+            Err(JoinError::NameTooLong(4))
+        );
+        a.add_all(&s, &["a".into(), "b".into(), "c".into()])
+            .unwrap();
+        assert_eq!(
+            a.add_all(&s, &["d".into()]),
+            Err(JoinError::TooManyRooms(3))
+        );
+        assert!(a.add_all(&s, &["a".into()]).unwrap().is_empty());
+        assert_eq!(a.socket_rooms("s").len(), 3);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use engineio::{Engine, EngineLayer, EngineService, ServerHandle};
 use serde::Serialize;
 
+use crate::adapter::{AdapterFactory, LocalAdapter};
 use crate::client::Bridge;
 use crate::config::ServerConfig;
 use crate::error::{EmitError, MiddlewareError};
@@ -17,6 +18,7 @@ use crate::Room;
 
 pub(crate) struct ServerInner {
     pub(crate) config: ServerConfig,
+    adapter: RwLock<Arc<dyn AdapterFactory>>,
     namespaces: RwLock<HashMap<String, Namespace>>,
     engine: std::sync::OnceLock<Engine>,
     listener: Mutex<Option<ServerHandle>>,
@@ -78,6 +80,7 @@ impl Server {
         let engine_config = config.engine.clone();
         let inner = Arc::new(ServerInner {
             config,
+            adapter: RwLock::new(Arc::new(LocalAdapter)),
             namespaces: RwLock::new(HashMap::new()),
             engine: std::sync::OnceLock::new(),
             listener: Mutex::new(None),
@@ -118,9 +121,35 @@ impl Server {
         map.entry(name.clone())
             .or_insert_with(|| {
                 tracing::debug!(target: "socketio::namespace", %name, "created");
-                Namespace::new(name)
+                let factory = self
+                    .0
+                    .adapter
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                Namespace::new(name, factory.as_ref(), self.0.config.room_limits)
             })
             .clone()
+    }
+
+    /// Sets the adapter (Node's `io.adapter(v)`): every namespace, existing and future, gets
+    /// one from `factory`. The default is [`LocalAdapter`] (one node).
+    pub fn set_adapter(&self, factory: impl AdapterFactory) {
+        let factory: Arc<dyn AdapterFactory> = Arc::new(factory);
+        *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = factory.clone();
+        for ns in self.namespaces() {
+            ns.set_adapter(factory.as_ref());
+        }
+    }
+
+    fn namespaces(&self) -> Vec<Namespace> {
+        self.0
+            .namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// The main namespace `/` (Node's `io.sockets`).
@@ -203,20 +232,22 @@ impl Server {
     /// connection gets its close packet, and the listener (if [`Server::listen`] started one)
     /// is freed.
     pub async fn close(&self) {
-        let namespaces: Vec<Namespace> = self
-            .0
-            .namespaces
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        for ns in namespaces {
-            for socket in ns.sockets() {
-                socket.on_close(DisconnectReason::ServerShuttingDown);
-            }
+        for ns in self.namespaces() {
+            ns.disconnect_all_local(DisconnectReason::ServerShuttingDown);
         }
         self.engine().close();
+        // Let polling clients between two polls collect their close packet before the
+        // listener goes (bounded).
+        let grace = self
+            .0
+            .config
+            .engine
+            .ping_timeout
+            .min(std::time::Duration::from_secs(2));
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.engine().clients_count() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         let handle = self
             .0
             .listener

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use socketio_protocol::{Packet, PacketData, Payload, RESERVED_EVENTS};
 
-use crate::ack::{AckSender, PendingAcks};
+use crate::ack::{AckSender, AckWaiter, PendingAcks};
 use crate::args::{from_args, to_payload, Args};
 use crate::client::Client;
 use crate::error::{AckError, EmitError};
@@ -399,7 +399,16 @@ impl Socket {
         data: &T,
         timeout: Option<Duration>,
     ) -> Result<Args, AckError> {
-        let (id, rx) = self.0.acks.register();
+        let id = self.0.ns.next_ack_id();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.register_ack(
+            id,
+            Box::new(move |args| {
+                if let Some(args) = args {
+                    let _ = tx.send(args);
+                }
+            }),
+        );
         let packet = match self.event_packet(event, data, Some(id)) {
             Ok(p) => p,
             Err(e) => {
@@ -422,6 +431,20 @@ impl Socket {
             None => rx.await,
         };
         answer.map_err(|_| AckError::Disconnected)
+    }
+
+    pub(crate) fn register_ack(&self, id: u64, waiter: AckWaiter) {
+        self.0.acks.register(id, waiter);
+    }
+
+    /// What other nodes see of this socket (`fetch_sockets`).
+    pub(crate) fn socket_data(&self) -> crate::adapter::SocketData {
+        crate::adapter::SocketData {
+            id: self.id().to_owned(),
+            handshake: self.handshake().clone(),
+            rooms: self.rooms(),
+            data: self.data_value(),
+        }
     }
 
     fn event_packet<T: Serialize + ?Sized>(
@@ -463,25 +486,32 @@ impl Socket {
         }
     }
 
-    /// Joins `room` (Node's `socket.join`).
-    pub fn join(&self, room: impl Into<crate::Room>) {
-        self.0.ns.adapter().add_all(self.id_arc(), &[room.into()]);
+    /// Joins `room` (Node's `socket.join`). Refused past the namespace's room limits
+    /// ([`RoomLimits`](crate::RoomLimits)).
+    pub fn join(&self, room: impl Into<crate::Room>) -> Result<(), crate::JoinError> {
+        self.join_all([room.into()])
     }
 
-    /// Joins several rooms.
-    pub fn join_all(&self, rooms: impl IntoIterator<Item = impl Into<crate::Room>>) {
+    /// Joins several rooms, all or none.
+    pub fn join_all(
+        &self,
+        rooms: impl IntoIterator<Item = impl Into<crate::Room>>,
+    ) -> Result<(), crate::JoinError> {
         let rooms: Vec<crate::Room> = rooms.into_iter().map(Into::into).collect();
-        self.0.ns.adapter().add_all(self.id_arc(), &rooms);
+        let events = self.0.ns.0.rooms.add_all(self.id_arc(), &rooms)?;
+        self.0.ns.room_events(events);
+        Ok(())
     }
 
     /// Leaves `room`.
     pub fn leave(&self, room: &str) {
-        self.0.ns.adapter().del(self.id_arc(), room);
+        let events = self.0.ns.0.rooms.del(self.id_arc(), room);
+        self.0.ns.room_events(events);
     }
 
-    /// The rooms this socket is in; always holds its own id.
+    /// The rooms this socket is in; always holds its own id while connected.
     pub fn rooms(&self) -> Vec<crate::Room> {
-        self.0.ns.adapter().socket_rooms(self.id())
+        self.0.ns.0.rooms.socket_rooms(self.id())
     }
 
     /// A broadcast to `room` from this socket: every socket in it but this one.
@@ -501,7 +531,7 @@ impl Socket {
 
     /// A broadcast to every socket of the namespace but this one.
     pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.0.ns.clone()).except_socket(self.id_arc().clone())
+        self.0.ns.broadcast().except(self.id_arc().clone())
     }
 
     /// Handles a packet for this socket's namespace (CONNECT is the client's business).
@@ -538,6 +568,9 @@ impl Socket {
                 Value::Array(values.clone()),
                 attachments.clone(),
             ));
+            for f in any {
+                f(self, &event, &args);
+            }
             for m in middleware {
                 if let Err(e) = m(self, &event, &args) {
                     let error = self.handlers().error.clone();
@@ -546,9 +579,6 @@ impl Socket {
                     }
                     return;
                 }
-            }
-            for f in any {
-                f(self, &event, &args);
             }
         }
         let ack = AckSender::new(self, ack);
