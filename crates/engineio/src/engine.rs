@@ -131,7 +131,7 @@ impl Engine {
     /// polls are answered. The handler sees `forced close`.
     pub fn close(&self) {
         for socket in self.sockets() {
-            socket.close();
+            socket.0.close_inner(engineio_protocol::CloseReason::ForcedClose, true, true);
         }
     }
 

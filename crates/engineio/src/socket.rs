@@ -342,6 +342,13 @@ impl SessionInner {
 
     /// Closes the session once. `graceful`: deliver what is queued and a close packet first.
     pub(crate) fn close(self: &Arc<Self>, reason: CloseReason, graceful: bool) {
+        self.close_inner(reason, graceful, false);
+    }
+
+    /// As [`SessionInner::close`]; `close_packet_on_ws` also sends the close packet over a
+    /// WebSocket (our graceful shutdown). Node's `socket.close()` sends it on polling only,
+    /// and clients expect nothing but the close frame on a WebSocket.
+    pub(crate) fn close_inner(self: &Arc<Self>, reason: CloseReason, graceful: bool, close_packet_on_ws: bool) {
         let finished = {
             let mut st = self.lock();
             if st.closed.is_some() {
@@ -352,7 +359,8 @@ impl SessionInner {
                 let _ = abort.send(());
             }
             st.upgrade_tx = None;
-            if graceful {
+            let on_ws = matches!(st.transport, Transport::Websocket);
+            if graceful && (!on_ws || close_packet_on_ws) {
                 st.queue.push_back(Packet::Close);
             }
             match &mut st.transport {
