@@ -321,16 +321,19 @@ impl TimeoutOperator {
         drop(tx);
         let mut responses = Vec::new();
         let mut counts = 0;
+        let mut local_open = true;
         let collect = async {
             loop {
                 if counts >= servers && responses.len() >= expected {
                     return;
                 }
+                if !local_open && remote.is_none() {
+                    return;
+                }
                 tokio::select! {
-                    local = rx.recv() => match local {
+                    local = rx.recv(), if local_open => match local {
                         Some(v) => responses.push(v),
-                        None if remote.is_none() => return,
-                        None => std::future::pending::<()>().await,
+                        None => local_open = false,
                     },
                     r = async { remote.as_mut().expect("guarded").recv().await }, if remote.is_some() => match r {
                         Some(ClusterResponse::BroadcastClientCount(n)) => {

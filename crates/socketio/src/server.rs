@@ -195,6 +195,91 @@ impl Server {
         self.sockets().except(room)
     }
 
+    /// An operator targeting every socket of `/`: chain `to`, `except`, flags...
+    pub fn broadcast(&self) -> BroadcastOperator {
+        self.sockets().broadcast()
+    }
+
+    /// `/` on this node only (Node's `io.local`).
+    pub fn local(&self) -> BroadcastOperator {
+        self.sockets().local()
+    }
+
+    /// Every socket of `/` bounded by `timeout` (for `emit_with_ack`, `fetch_sockets`).
+    pub fn timeout(&self, timeout: std::time::Duration) -> crate::TimeoutOperator {
+        self.broadcast().timeout(timeout)
+    }
+
+    /// The sockets of `/` on every node (Node's `io.fetchSockets()`).
+    ///
+    /// ```no_run
+    /// # async fn f(io: socketio::Server) -> Result<(), socketio::BroadcastAckError> {
+    /// for socket in io.within("room1").fetch_sockets().await? {
+    ///     println!("{} is in {:?}", socket.id(), socket.rooms());
+    ///     let _ = socket.emit("hello", &());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn fetch_sockets(
+        &self,
+    ) -> Result<Vec<crate::RemoteSocket>, crate::BroadcastAckError> {
+        self.broadcast().fetch_sockets().await
+    }
+
+    /// Every socket of `/`, on every node, joins `rooms` (Node's `io.socketsJoin`).
+    pub fn sockets_join(
+        &self,
+        rooms: impl IntoIterator<Item = impl Into<Room>>,
+    ) -> Result<(), EmitError> {
+        self.broadcast().sockets_join(rooms)
+    }
+
+    /// Every socket of `/`, on every node, leaves `rooms` (Node's `io.socketsLeave`).
+    pub fn sockets_leave(
+        &self,
+        rooms: impl IntoIterator<Item = impl Into<Room>>,
+    ) -> Result<(), EmitError> {
+        self.broadcast().sockets_leave(rooms)
+    }
+
+    /// Every socket of `/`, on every node, disconnects (Node's `io.disconnectSockets`).
+    pub fn disconnect_sockets(&self, close: bool) -> Result<(), EmitError> {
+        self.broadcast().disconnect_sockets(close)
+    }
+
+    /// Sends an event to the other nodes' listeners of `/` (Node's `io.serverSideEmit`).
+    ///
+    /// ```no_run
+    /// # async fn f(io: socketio::Server) {
+    /// io.sockets().on_server_event("cache-invalidate", |args, _ack| {
+    ///     let key: Option<String> = args.first();
+    ///     println!("invalidate {key:?}");
+    /// });
+    /// let _ = io.server_side_emit("cache-invalidate", &"user:42");
+    /// # }
+    /// ```
+    pub fn server_side_emit<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<(), EmitError> {
+        self.sockets().server_side_emit(event, data)
+    }
+
+    /// As [`Server::server_side_emit`], with one answer per other node (5 s bound).
+    pub async fn server_side_emit_with_ack<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+    ) -> Result<Vec<crate::AnyValue>, crate::BroadcastAckError> {
+        self.sockets().server_side_emit_with_ack(event, data).await
+    }
+
+    /// The ids of the sockets of `/` on every node (the seed's `io.clients(cb)`).
+    pub async fn clients(&self) -> Vec<String> {
+        self.sockets().clients().await
+    }
+
     /// This server as a tower layer: requests under `path` are Socket.IO, the rest go on.
     pub fn layer(&self) -> EngineLayer {
         self.engine().layer()
