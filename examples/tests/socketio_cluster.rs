@@ -6,7 +6,6 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 #[path = "sio_common/mod.rs"]
-#[allow(dead_code)]
 mod sio_common;
 
 use std::collections::HashMap;
