@@ -245,6 +245,12 @@ pub enum Packet {
     Message(Str),
     /// `4`: a binary message.
     Binary(Bytes),
+    /// `4`: a text message already framed: the string *starts with* the type character `4`
+    /// (`"4hello"`). Encoders write it as is, so a message framed once (a broadcast) is shared
+    /// by every session's WebSocket frame and polling payload without a copy per recipient.
+    /// Decoders never produce it. A string not starting with `4` is a caller's bug; it is
+    /// written as is all the same.
+    MessageFramed(Str),
     /// `5`: completes an upgrade. Trailing data is ignored.
     Upgrade,
     /// `6`: no operation. Trailing data is ignored.
@@ -260,7 +266,7 @@ impl Packet {
             Self::Close => PacketType::Close,
             Self::Ping(_) => PacketType::Ping,
             Self::Pong(_) => PacketType::Pong,
-            Self::Message(_) | Self::Binary(_) => PacketType::Message,
+            Self::Message(_) | Self::Binary(_) | Self::MessageFramed(_) => PacketType::Message,
             Self::Upgrade => PacketType::Upgrade,
             Self::Noop => PacketType::Noop,
         }
@@ -276,6 +282,7 @@ impl Packet {
         match self {
             Self::Open(s) | Self::Ping(s) | Self::Pong(s) | Self::Message(s) => s.as_bytes(),
             Self::Binary(b) => b,
+            Self::MessageFramed(s) => s.as_bytes().get(1..).unwrap_or_default(),
             Self::Close | Self::Upgrade | Self::Noop => &[],
         }
     }

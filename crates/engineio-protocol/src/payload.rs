@@ -382,6 +382,19 @@ mod tests {
         Packet::Binary(Bytes::from_static(b))
     }
 
+    #[test]
+    fn framed_messages_encode_like_messages() {
+        let framed = Packet::MessageFramed(Str::from("4é€😀"));
+        let plain = msg("é€😀");
+        for (version, binary) in [(V3, false), (V3, true), (V4, false)] {
+            assert_eq!(
+                encode(&[framed.clone(), bin(b"\x01")], version, binary),
+                encode(&[plain.clone(), bin(b"\x01")], version, binary)
+            );
+        }
+        assert_eq!(encode(&[framed], V3, false).0, "5:4é€😀".as_bytes());
+    }
+
     fn encode(
         packets: &[Packet],
         version: ProtocolVersion,

@@ -270,7 +270,9 @@ impl Session {
                 self.closed = true;
                 Err(CloseReason::TransportError)
             }
-            (Packet::Message(_) | Packet::Binary(_), _) => Ok(Reply::Deliver),
+            (Packet::Message(_) | Packet::Binary(_) | Packet::MessageFramed(_), _) => {
+                Ok(Reply::Deliver)
+            }
             (Packet::Close, _) => {
                 self.closed = true;
                 Ok(Reply::Close(CloseReason::TransportClose))

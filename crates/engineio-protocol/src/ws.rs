@@ -28,6 +28,7 @@ pub enum Frame {
 pub fn encode_frame(packet: &Packet, version: ProtocolVersion, b64: bool) -> Frame {
     match (packet, version, b64) {
         (Packet::Binary(data), ProtocolVersion::V4, false) => Frame::Binary(data.clone()),
+        (Packet::MessageFramed(text), _, _) => Frame::Text(text.clone()),
         (Packet::Binary(data), ProtocolVersion::V3, false) => {
             let mut out = BytesMut::with_capacity(1 + data.len());
             out.put_u8(PacketType::Message.as_u8());
@@ -84,6 +85,22 @@ mod tests {
 
     fn bin(b: &'static [u8]) -> Bytes {
         Bytes::from_static(b)
+    }
+
+    #[test]
+    fn framed_message_is_shared_not_copied() {
+        let framed = text("4é€😀");
+        for version in [V3, V4] {
+            let Frame::Text(out) = encode_frame(&Packet::MessageFramed(framed.clone()), version, false)
+            else {
+                panic!("text frame expected");
+            };
+            assert_eq!(out.as_bytes().as_ptr(), framed.as_bytes().as_ptr());
+            assert_eq!(
+                decode_text_frame(out, version),
+                Ok(Packet::Message(text("é€😀")))
+            );
+        }
     }
 
     #[test]
