@@ -626,7 +626,7 @@ async fn flood_of_events_from_one_client() {
 
 #[tokio::test]
 async fn slow_consumer_does_not_block_broadcasts_to_others() {
-    const ROUNDS: usize = 60;
+    const ROUNDS: usize = 20;
     with_timeout(LIMIT, async {
         let fx = fixture().await;
         let _stalled = StalledWs::open(&fx).await;
@@ -635,7 +635,9 @@ async fn slow_consumer_does_not_block_broadcasts_to_others() {
         receiver.keep_broadcasts();
         sender.keep_broadcasts();
         let nonce = format!("{:?}", Instant::now());
-        // 60 × 100 kB: far more than the stalled client's socket buffers hold.
+        // 20 × 100 kB: far more than the stalled client's socket buffers hold. It never answers
+        // pings either, so the server drops it after pingInterval + pingTimeout; the broadcasts
+        // happen before that.
         let filler = "x".repeat(100_000);
         let start = Instant::now();
         for i in 0..ROUNDS {

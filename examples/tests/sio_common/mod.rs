@@ -1097,7 +1097,14 @@ impl StalledWs {
     /// Opens a WebSocket session, joins `/` (reading the reply and the `auth` event), then
     /// stops reading.
     pub async fn open(fx: &Fixture) -> StalledWs {
-        let tcp = TcpStream::connect(fx.addr())
+        // A small receive buffer (which also turns off its autotuning), so that a few hundred
+        // kB the client does not read fill the path and the server's writes to it block.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap_or_else(|e| panic!("{e}"));
+        socket
+            .set_recv_buffer_size(4096)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let tcp = socket
+            .connect(fx.addr())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let url = format!("ws://{}{}", fx.addr(), fx.path("EIO=4&transport=websocket"));
