@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use engineio::{Message, Str};
 use serde_json::Value;
 use socketio_protocol::{
-    encode, Decoder, DecoderLimits, Encoded, Packet, PacketData, ProtocolRevision,
+    encode_into, Decoder, DecoderLimits, Packet, PacketData, ProtocolRevision,
 };
 
 use crate::error::EmitError;
@@ -54,15 +54,21 @@ impl ClientRef {
     }
 }
 
-/// Encodes a packet into its Engine.IO messages: the text, then each attachment.
-pub(crate) fn to_messages(encoded: &Encoded) -> Vec<Message> {
-    let mut out = Vec::with_capacity(1 + encoded.attachments.len());
-    match Str::try_from(encoded.text.to_bytes()) {
-        Ok(text) => out.push(Message::Text(text)),
-        Err(_) => return out,
+/// A packet encoded for one protocol revision as Engine.IO packets: the text message framed
+/// once (`4` included), then each attachment. Cloning it per recipient copies no payload.
+#[derive(Debug, Clone)]
+pub(crate) struct Wire(Vec<engineio::Packet>);
+
+impl Wire {
+    pub(crate) fn encode(packet: &Packet, rev: ProtocolRevision) -> Self {
+        let mut text = String::with_capacity(64);
+        text.push('4');
+        encode_into(packet, rev, &mut text);
+        let mut out = Vec::with_capacity(1 + packet.attachments().len());
+        out.push(engineio::Packet::MessageFramed(Str::from(text)));
+        out.extend(packet.attachments().iter().cloned().map(engineio::Packet::Binary));
+        Wire(out)
     }
-    out.extend(encoded.attachments.iter().cloned().map(Message::Binary));
-    out
 }
 
 impl Client {
@@ -72,13 +78,12 @@ impl Client {
 
     pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
         tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "send");
-        let encoded = encode(packet, self.rev);
-        self.send_encoded(&encoded)
+        self.send_wire(&Wire::encode(packet, self.rev))
     }
 
-    pub(crate) fn send_encoded(&self, encoded: &Encoded) -> Result<(), EmitError> {
+    pub(crate) fn send_wire(&self, wire: &Wire) -> Result<(), EmitError> {
         self.conn
-            .send_many(to_messages(encoded))
+            .send_packets(wire.0.iter().cloned())
             .map_err(|_| EmitError::Disconnected)
     }
 
@@ -285,7 +290,7 @@ impl engineio::Handler for Bridge {
                 client.connect("/".to_owned(), Value::Object(Default::default()))
             }
             ProtocolRevision::V5 => {
-                let timeout = server.config.connect_timeout;
+                let timeout = server.connect_timeout();
                 let weak = Arc::downgrade(&client);
                 let timer = tokio::spawn(async move {
                     tokio::time::sleep(timeout).await;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
-use socketio_protocol::{encode, Encoded, Packet, Payload, ProtocolRevision};
+use socketio_protocol::{Packet, Payload, ProtocolRevision};
 use tokio::sync::mpsc;
 
 use crate::ack::payload_to_args;
@@ -16,6 +16,7 @@ use crate::adapter::{
     NamespaceHandle,
 };
 use crate::args::Args;
+use crate::client::Wire;
 use crate::error::{EmitError, MiddlewareError};
 use crate::operators::BroadcastOperator;
 use crate::rooms::{RoomEvent, RoomLimits, Rooms};
@@ -370,8 +371,8 @@ impl Namespace {
         opts: &BroadcastOptions,
         mut before_send: impl FnMut(&Socket),
     ) -> usize {
-        let mut v5: Option<Encoded> = None;
-        let mut v4: Option<Encoded> = None;
+        let mut v5: Option<Wire> = None;
+        let mut v4: Option<Wire> = None;
         let mut reached = 0;
         for socket in self.local_targets(opts) {
             let client = &socket.0.client;
@@ -380,14 +381,14 @@ impl Namespace {
             }
             let encoded = match client.rev {
                 ProtocolRevision::V5 => {
-                    v5.get_or_insert_with(|| encode(packet, ProtocolRevision::V5))
+                    v5.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V5))
                 }
                 ProtocolRevision::V4 => {
-                    v4.get_or_insert_with(|| encode(packet, ProtocolRevision::V4))
+                    v4.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V4))
                 }
             };
             before_send(&socket);
-            if client.send_encoded(encoded).is_ok() {
+            if client.send_wire(encoded).is_ok() {
                 reached += 1;
             }
         }
