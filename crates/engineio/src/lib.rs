@@ -58,7 +58,7 @@ mod ws;
 
 pub use config::{EngineConfig, EngineConfigBuilder, TransportKind};
 pub use engine::Engine;
-pub use engineio_protocol::{CloseReason, ProtocolVersion, Sid, Str};
+pub use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Sid, Str};
 pub use error::{RequestError, SendError};
 pub use handler::{Handler, Message};
 pub use request::{parse_query, HandshakeRequest, RemoteAddr};

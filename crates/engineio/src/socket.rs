@@ -185,7 +185,11 @@ pub(crate) struct SessionInner {
 /// Bytes a packet occupies in the outbound bound (its payload; framing is small and bounded).
 fn packet_cost(p: &Packet) -> usize {
     1 + match p {
-        Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) | Packet::Message(s) => s.len(),
+        Packet::Open(s)
+        | Packet::Ping(s)
+        | Packet::Pong(s)
+        | Packet::Message(s)
+        | Packet::MessageFramed(s) => s.len(),
         Packet::Binary(b) => b.len(),
         _ => 0,
     }
