@@ -5,11 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use engineio_protocol::{OpenPacket, Packet, ProtocolVersion, Sid};
-use http::{Method, Request, Response};
+use http::request::Parts;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 
 use crate::config::{EngineConfig, TransportKind};
 use crate::error::RequestError;
 use crate::handler::Handler;
+use crate::hooks::{ConnectionError, ErrorContext};
 use crate::request::{EngineQuery, HandshakeRequest};
 use crate::socket::{SessionInner, Socket, Transport};
 
@@ -131,7 +133,9 @@ impl Engine {
     /// polls are answered. The handler sees `forced close`.
     pub fn close(&self) {
         for socket in self.sockets() {
-            socket.0.close_inner(engineio_protocol::CloseReason::ForcedClose, true, true);
+            socket
+                .0
+                .close_inner(engineio_protocol::CloseReason::ForcedClose, true, true);
         }
     }
 
@@ -142,59 +146,238 @@ impl Engine {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let query = req.uri().query().unwrap_or("").to_owned();
+        let (mut parts, body) = req.into_parts();
+        // Node runs the `cors` middleware before any check: a preflight ends there, and every
+        // other answer (errors included) carries its headers.
+        let cors = match &self.shared.config.cors {
+            Some(cors) => {
+                let preflight = parts.method == Method::OPTIONS;
+                let headers = cors.headers(&parts.headers, preflight).await;
+                if preflight {
+                    let mut res = Response::new(Bytes::new());
+                    *res.status_mut() = StatusCode::NO_CONTENT;
+                    res.headers_mut()
+                        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+                    crate::cors::merge(res.headers_mut(), &headers);
+                    return res;
+                }
+                Some(headers)
+            }
+            None => None,
+        };
+        let mut res = self.dispatch(&mut parts, body).await;
+        if let Some(cors) = &cors {
+            crate::cors::merge(res.headers_mut(), cors);
+        }
+        res
+    }
+
+    async fn dispatch<B>(&self, parts: &mut Parts, body: B) -> Response<Bytes>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let config = &self.shared.config;
+        let query = parts.uri.query().unwrap_or("").to_owned();
         let q = EngineQuery::parse(&query);
-        let is_ws_upgrade = crate::ws::is_upgrade_request(&req);
-        match self.check(&req, &q, is_ws_upgrade) {
-            Err(e) => {
-                tracing::debug!(target: "engineio::request", code = e.code(), message = e.message(), uri = %req.uri(), "refused");
-                if is_ws_upgrade {
-                    e.websocket_response()
-                } else {
-                    e.polling_response()
+        let is_ws_upgrade = crate::ws::is_upgrade_request(&parts.headers);
+        let checked = match self.check(parts, &q, is_ws_upgrade) {
+            Ok(c) => c,
+            Err(refusal) => return self.refuse(parts, refusal, is_ws_upgrade),
+        };
+        match checked {
+            Checked::Handshake(transport) => {
+                if let Err(refusal) = self.gate(parts).await {
+                    return self.refuse(parts, refusal, is_ws_upgrade);
                 }
-            }
-            Ok(Checked::Handshake(version, transport)) => {
-                self.handshake(req, version, transport, q.b64).await
-            }
-            Ok(Checked::Existing(session)) => {
-                if is_ws_upgrade {
-                    crate::ws::upgrade(session, req, q.b64)
-                } else if req.method() == Method::GET {
-                    crate::polling::get(session).await
-                } else {
-                    crate::polling::post(session, req).await
+                let version = match q.eio.and_then(ProtocolVersion::from_query) {
+                    Some(ProtocolVersion::V4) => ProtocolVersion::V4,
+                    Some(ProtocolVersion::V3) if config.allow_eio3 => ProtocolVersion::V3,
+                    _ => {
+                        let context = ErrorContext::UnsupportedProtocolVersion {
+                            protocol: q.eio.map(str::to_owned),
+                        };
+                        let refusal = (RequestError::UnsupportedProtocolVersion, context);
+                        return self.refuse(parts, refusal, is_ws_upgrade);
+                    }
+                };
+                let (mut res, sid) = match self.handshake(parts, version, transport, q.b64) {
+                    Ok(answer) => answer,
+                    Err(refusal) => return self.refuse(parts, refusal, is_ws_upgrade),
+                };
+                if is_success(&res) {
+                    if transport == TransportKind::Polling {
+                        if let Some(cookie) = &config.cookie {
+                            if let Ok(v) = HeaderValue::from_str(&cookie.serialize(sid.as_str())) {
+                                res.headers_mut().append(header::SET_COOKIE, v);
+                            }
+                        }
+                        res = self.compress(parts, res).await;
+                    }
+                    if let Some(hook) = &config.initial_headers {
+                        (hook.0)(res.headers_mut(), parts);
+                    }
+                    if let Some(hook) = &config.headers {
+                        (hook.0)(res.headers_mut(), parts);
+                    }
                 }
+                res
+            }
+            Checked::Existing(session) => {
+                let res = if is_ws_upgrade {
+                    match crate::ws::upgrade(session, parts, q.b64) {
+                        Ok(res) => res,
+                        Err(refusal) => return self.refuse(parts, refusal, is_ws_upgrade),
+                    }
+                } else if parts.method == Method::GET {
+                    let res = crate::polling::get(session).await;
+                    self.compress(parts, res).await
+                } else if parts.method == Method::POST {
+                    crate::polling::post(session, &parts.headers, body).await
+                } else {
+                    let context = ErrorContext::BadMethod {
+                        method: parts.method.as_str().to_owned(),
+                    };
+                    return self.refuse(parts, (RequestError::BadRequest, context), false);
+                };
+                let mut res = res;
+                if is_success(&res) {
+                    if let Some(hook) = &config.headers {
+                        (hook.0)(res.headers_mut(), parts);
+                    }
+                }
+                res
             }
         }
     }
 
-    /// Node's `verify`, in its order.
-    fn check<B>(
+    /// A refusal: logged, told to `connection_error`, answered as its transport expects.
+    fn refuse(
         &self,
-        req: &Request<B>,
+        parts: &Parts,
+        (error, context): (RequestError, ErrorContext),
+        is_ws_upgrade: bool,
+    ) -> Response<Bytes> {
+        tracing::debug!(target: "engineio::request", code = error.code(), message = error.message(), ?context, uri = %parts.uri, "refused");
+        if let Some(hook) = &self.shared.config.connection_error {
+            (hook.0)(&ConnectionError {
+                request: parts,
+                code: error.code(),
+                message: error.message(),
+                context,
+            });
+        }
+        if is_ws_upgrade {
+            error.websocket_response()
+        } else {
+            error.polling_response()
+        }
+    }
+
+    /// `origins`, then `allowRequest` (code 4), on a handshake.
+    async fn gate(&self, parts: &Parts) -> Result<(), (RequestError, ErrorContext)> {
+        let config = &self.shared.config;
+        if !config.origins.is_any() && !config.origins.allows(&parts.headers).await {
+            let origin = parts
+                .headers
+                .get(header::ORIGIN)
+                .or_else(|| parts.headers.get(header::REFERER))
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            return Err((
+                RequestError::Forbidden(None),
+                ErrorContext::OriginRefused { origin },
+            ));
+        }
+        if let Some(allow) = &config.allow_request {
+            if let Err(refusal) = (allow.0)(parts).await {
+                let message = refusal.into_message();
+                return Err((
+                    RequestError::Forbidden(message.clone()),
+                    ErrorContext::Forbidden { message },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Gzip or deflate of a polling payload, when enabled, large enough and accepted.
+    async fn compress(&self, parts: &Parts, mut res: Response<Bytes>) -> Response<Bytes> {
+        let Some(opts) = self.shared.config.http_compression else {
+            return res;
+        };
+        if res.status() != StatusCode::OK || res.body().len() < opts.threshold {
+            return res;
+        }
+        let Some(encoding) = crate::compress::negotiate(parts.headers.get(header::ACCEPT_ENCODING))
+        else {
+            return res;
+        };
+        let body = res.body().clone();
+        // Large payloads compress off the I/O threads.
+        let compressed = if body.len() > 64 * 1024 {
+            tokio::task::spawn_blocking(move || {
+                crate::compress::compress(encoding, opts.level, &body)
+            })
+            .await
+            .ok()
+            .flatten()
+        } else {
+            crate::compress::compress(encoding, opts.level, &body)
+        };
+        if let Some(compressed) = compressed {
+            *res.body_mut() = Bytes::from(compressed);
+            res.headers_mut()
+                .insert(header::CONTENT_ENCODING, encoding.header_value());
+            res.headers_mut().remove(header::CONTENT_LENGTH);
+        }
+        res
+    }
+
+    /// Node's `verify`, in its order, up to (not including) `allowRequest`.
+    fn check(
+        &self,
+        parts: &Parts,
         q: &EngineQuery<'_>,
         is_ws_upgrade: bool,
-    ) -> Result<Checked, RequestError> {
+    ) -> Result<Checked, (RequestError, ErrorContext)> {
         let config = &self.shared.config;
         let transport = q
             .transport
             .and_then(TransportKind::from_query)
             .filter(|t| config.transport_enabled(*t))
-            .ok_or(RequestError::UnknownTransport)?;
+            .ok_or_else(|| {
+                let transport = q.transport.map(str::to_owned);
+                (
+                    RequestError::UnknownTransport,
+                    ErrorContext::UnknownTransport { transport },
+                )
+            })?;
+        // Node's `checkInvalidHeaderChar`. Unreachable through hyper's HTTP/1 parser, which
+        // refuses such heads itself, but another front end may pass them.
+        if let Some(origin) = parts.headers.get(header::ORIGIN) {
+            let invalid = origin
+                .as_bytes()
+                .iter()
+                .any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f);
+            if invalid {
+                return Err((RequestError::BadRequest, ErrorContext::InvalidOrigin));
+            }
+        }
         if q.jsonp {
-            return Err(RequestError::BadRequest);
+            return Err((RequestError::BadRequest, ErrorContext::Jsonp));
         }
         if let Some(sid) = q.sid {
             let session = sid
                 .parse::<Sid>()
                 .ok()
                 .and_then(|sid| self.shared.get(&sid))
-                .ok_or(RequestError::UnknownSid)?;
-            let same_version = q.eio.and_then(ProtocolVersion::from_query) == Some(session.version);
-            if !same_version {
-                return Err(RequestError::BadRequest);
-            }
+                .ok_or_else(|| {
+                    let context = ErrorContext::UnknownSid {
+                        sid: sid.chars().take(64).collect(),
+                    };
+                    (RequestError::UnknownSid, context)
+                })?;
             let current = match session.lock().transport {
                 Transport::Polling { .. } => TransportKind::Polling,
                 Transport::Websocket => TransportKind::Websocket,
@@ -204,7 +387,7 @@ impl Engine {
                 && current == TransportKind::Polling;
             if upgrade {
                 if !config.allow_upgrades {
-                    return Err(RequestError::BadRequest);
+                    return Err((RequestError::BadRequest, ErrorContext::UpgradesDisabled));
                 }
             } else if transport != current
                 || is_ws_upgrade != (transport == TransportKind::Websocket)
@@ -212,38 +395,51 @@ impl Engine {
                 // A second WebSocket for an upgraded session is let through: `ws::upgrade`
                 // accepts and closes it at once, as Node does.
                 if !(is_ws_upgrade && current == TransportKind::Websocket) {
-                    return Err(RequestError::BadRequest);
+                    let context = if transport != current {
+                        ErrorContext::TransportMismatch {
+                            transport: transport.as_str(),
+                            previous_transport: current.as_str(),
+                        }
+                    } else {
+                        ErrorContext::TransportHandshakeError
+                    };
+                    return Err((RequestError::BadRequest, context));
                 }
+            }
+            let version = q.eio.and_then(ProtocolVersion::from_query);
+            if version != Some(session.version) {
+                let context = ErrorContext::ProtocolMismatch {
+                    protocol: q.eio.map(|e| e.chars().take(16).collect()),
+                    previous_protocol: session.version.as_u8(),
+                };
+                return Err((RequestError::BadRequest, context));
             }
             return Ok(Checked::Existing(session));
         }
-        if req.method() != Method::GET {
-            return Err(RequestError::BadHandshakeMethod);
+        if parts.method != Method::GET {
+            let context = ErrorContext::BadHandshakeMethod {
+                method: parts.method.as_str().to_owned(),
+            };
+            return Err((RequestError::BadHandshakeMethod, context));
         }
-        if transport == TransportKind::Websocket && !is_ws_upgrade {
-            return Err(RequestError::BadRequest);
+        if (transport == TransportKind::Websocket) != is_ws_upgrade {
+            return Err((
+                RequestError::BadRequest,
+                ErrorContext::TransportHandshakeError,
+            ));
         }
-        if transport == TransportKind::Polling && is_ws_upgrade {
-            return Err(RequestError::BadRequest);
-        }
-        let version = match q.eio.and_then(ProtocolVersion::from_query) {
-            Some(ProtocolVersion::V4) => ProtocolVersion::V4,
-            Some(ProtocolVersion::V3) if config.allow_eio3 => ProtocolVersion::V3,
-            _ => return Err(RequestError::UnsupportedProtocolVersion),
-        };
-        Ok(Checked::Handshake(version, transport))
+        Ok(Checked::Handshake(transport))
     }
 
-    async fn handshake<B>(
+    fn handshake(
         &self,
-        req: Request<B>,
+        parts: &mut Parts,
         version: ProtocolVersion,
         transport: TransportKind,
         b64: bool,
-    ) -> Response<Bytes> {
-        let (parts, _body) = req.into_parts();
+    ) -> Result<(Response<Bytes>, Sid), (RequestError, ErrorContext)> {
         let sid = Sid::generate();
-        let request = HandshakeRequest::from_parts(&parts);
+        let request = HandshakeRequest::from_parts(parts);
         let shared = &self.shared;
         let open = OpenPacket {
             sid: sid.as_str().to_owned(),
@@ -278,17 +474,25 @@ impl Engine {
                 let response = crate::polling::payload_response(&session, &first, b64);
                 crate::driver::spawn(session.clone(), None);
                 shared.handler.on_connect(session.socket());
-                response
+                Ok((response, sid))
             }
             TransportKind::Websocket => {
-                let req = Request::from_parts(parts, ());
-                crate::ws::handshake(session, req, first)
+                let res = crate::ws::handshake(session, parts, first)?;
+                Ok((res, sid))
             }
         }
     }
 }
 
+/// A `200` or a `101`: the answers the `headers` hooks see.
+fn is_success(res: &Response<Bytes>) -> bool {
+    matches!(
+        res.status(),
+        StatusCode::OK | StatusCode::SWITCHING_PROTOCOLS
+    )
+}
+
 enum Checked {
-    Handshake(ProtocolVersion, TransportKind),
+    Handshake(TransportKind),
     Existing(Arc<SessionInner>),
 }

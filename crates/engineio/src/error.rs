@@ -78,6 +78,17 @@ impl RequestError {
     }
 }
 
+/// `408` for a POST body that did not arrive within `body_timeout`; the connection is closed.
+pub(crate) fn body_timeout_response() -> Response<Bytes> {
+    let mut res = Response::new(Bytes::new());
+    *res.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    res.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    res
+}
+
 impl std::fmt::Display for RequestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

@@ -44,11 +44,16 @@
 //! - `polling`, `ws`: the transports; `driver`: the task per session (timers, WebSocket I/O).
 //! - `service`, `serve`: tower integration and the standalone server.
 
+mod compress;
 pub mod config;
+mod cors;
+mod deflate;
 mod driver;
 mod engine;
 pub mod error;
 mod handler;
+mod hooks;
+mod origins;
 mod polling;
 mod request;
 mod serve;
@@ -56,12 +61,23 @@ mod service;
 mod socket;
 mod ws;
 
-pub use config::{EngineConfig, EngineConfigBuilder, TransportKind};
+pub use compress::HttpCompression;
+pub use config::{
+    CookieOptions, EngineConfig, EngineConfigBuilder, SameSite, ServeConfig, ServeConfigBuilder,
+    TransportKind,
+};
+pub use cors::{CorsOptions, CorsOptionsBuilder, CorsOrigin};
+pub use deflate::PerMessageDeflate;
 pub use engine::Engine;
 pub use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Sid, Str};
 pub use error::{RequestError, SendError};
 pub use handler::{Handler, Message};
+pub use hooks::{
+    AllowRequest, BoxFuture, ConnectionError, ConnectionErrorHook, ErrorContext, Forbidden,
+    HeadersHook,
+};
+pub use origins::Origins;
 pub use request::{parse_query, HandshakeRequest, RemoteAddr};
-pub use serve::{serve, ServerHandle};
+pub use serve::{serve, serve_with, ServerHandle};
 pub use service::{EngineBody, EngineLayer, EngineService, NotFound};
 pub use socket::Socket;

@@ -196,7 +196,10 @@ mod tests {
     #[test]
     fn parse() {
         let p = ParsedOrigin::parse("HTTPS://Example.COM").unwrap_or_else(|| panic!());
-        assert_eq!((p.scheme.as_str(), p.host.as_str(), p.port), ("https", "example.com", 443));
+        assert_eq!(
+            (p.scheme.as_str(), p.host.as_str(), p.port),
+            ("https", "example.com", 443)
+        );
         let p = ParsedOrigin::parse("http://[::1]:3000/x?y").unwrap_or_else(|| panic!());
         assert_eq!((p.host.as_str(), p.port), ("::1", 3000));
         let p = ParsedOrigin::parse("http://u:p@host:81/").unwrap_or_else(|| panic!());

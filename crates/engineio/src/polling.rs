@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 use engineio_protocol::{
     decode_payload, encode_payload, CloseReason, Packet, PayloadKind, ProtocolVersion,
 };
-use http::{header, HeaderValue, Request, Response, StatusCode};
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
@@ -133,7 +133,11 @@ impl Drop for PostGuard<'_> {
 }
 
 /// A POST: its payload's packets are handled in order, then `ok`.
-pub(crate) async fn post<B>(session: Arc<SessionInner>, req: Request<B>) -> Response<Bytes>
+pub(crate) async fn post<B>(
+    session: Arc<SessionInner>,
+    headers: &HeaderMap,
+    body: B,
+) -> Response<Bytes>
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -158,7 +162,7 @@ where
     }
     let _guard = PostGuard(&session);
 
-    let binary = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+    let binary = headers.get(header::CONTENT_TYPE).is_some_and(|v| {
         v.as_bytes()
             .eq_ignore_ascii_case(b"application/octet-stream")
     });
@@ -167,18 +171,23 @@ where
         return empty(StatusCode::BAD_REQUEST);
     }
     let limit = session.shared.config.max_http_buffer_size;
-    let declared = req
-        .headers()
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return too_large();
     }
-    let body = match http_body_util::Limited::new(req.into_body(), limit)
-        .collect()
-        .await
-    {
+    // Bytes are counted as they arrive, so at most `limit` is ever read.
+    let collect = http_body_util::Limited::new(body, limit).collect();
+    let collected = match tokio::time::timeout(session.shared.config.body_timeout, collect).await {
+        Ok(collected) => collected,
+        Err(_) => {
+            tracing::debug!(target: "engineio::request", sid = %session.sid, "POST body timed out");
+            return crate::error::body_timeout_response();
+        }
+    };
+    let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
             if e.is::<http_body_util::LengthLimitError>() {

@@ -2,6 +2,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,11 +11,13 @@ use http_body::Body;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
+use crate::config::ServeConfig;
 use crate::request::RemoteAddr;
 
 /// A running server started by [`serve`].
@@ -41,8 +44,46 @@ impl ServerHandle {
 }
 
 /// Serves `service` on `listener` (HTTP/1.1 and HTTP/2, with upgrades) until
-/// [`ServerHandle::shutdown`]. Each request carries a [`RemoteAddr`] extension.
+/// [`ServerHandle::shutdown`], with the default [`ServeConfig`]. Each request carries a
+/// [`RemoteAddr`] extension.
 pub fn serve<S, B>(listener: TcpListener, service: S) -> ServerHandle
+where
+    S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    serve_with(listener, service, ServeConfig::default())
+}
+
+/// The answer to a connection past [`ServeConfig::max_connections`].
+const UNAVAILABLE: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+/// How many refused connections may be answered at once; past it they are just closed.
+const MAX_REFUSING: usize = 256;
+
+/// As [`serve`], with these bounds on connections, request heads and time.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// use engineio::{Engine, EngineConfig, ServeConfig};
+/// # struct H;
+/// # impl engineio::Handler for H {
+/// #     fn on_connect(&self, _: engineio::Socket) {}
+/// #     fn on_message(&self, _: &engineio::Socket, _: engineio::Message) {}
+/// #     fn on_close(&self, _: &engineio::Socket, _: engineio::CloseReason) {}
+/// # }
+/// let engine = Engine::new(EngineConfig::default(), H);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+/// let options = ServeConfig::builder().max_connections(Some(50_000)).build();
+/// let server = engineio::serve_with(listener, engine.service(engineio::NotFound), options);
+/// # server.shutdown().await; Ok(()) }
+/// ```
+pub fn serve_with<S, B>(listener: TcpListener, service: S, options: ServeConfig) -> ServerHandle
 where
     S: tower_service::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
         + Clone
@@ -59,9 +100,17 @@ where
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
-            .max_buf_size(64 * 1024)
-            .header_read_timeout(Some(Duration::from_secs(30)))
+            .max_buf_size(options.max_header_bytes.max(8192))
+            .max_headers(options.max_headers)
+            .header_read_timeout(Some(options.header_read_timeout))
             .timer(hyper_util::rt::TokioTimer::new());
+        builder
+            .http2()
+            .max_header_list_size(options.http2_max_header_list_size)
+            .max_concurrent_streams(options.http2_max_concurrent_streams)
+            .timer(hyper_util::rt::TokioTimer::new());
+        let slots = options.max_connections.map(|n| Arc::new(Semaphore::new(n)));
+        let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
         loop {
             let (stream, remote) = tokio::select! {
                 _ = stopped.changed() => break,
@@ -70,6 +119,19 @@ where
                     Err(e) => {
                         tracing::debug!(target: "engineio::serve", error = %e, "accept failed");
                         tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                },
+            };
+            let permit = match &slots {
+                None => None,
+                Some(slots) => match slots.clone().try_acquire_owned() {
+                    Ok(permit) => Some(permit),
+                    Err(_) => {
+                        tracing::debug!(target: "engineio::serve", %remote, "connection refused: max_connections");
+                        if let Ok(slot) = refusing.clone().try_acquire_owned() {
+                            tokio::spawn(refuse(stream, slot));
+                        }
                         continue;
                     }
                 },
@@ -84,6 +146,7 @@ where
             let conn = graceful.watch(conn.into_owned());
             tokio::spawn(async move {
                 let _ = conn.await;
+                drop(permit);
             });
         }
         drop(listener);
@@ -94,4 +157,17 @@ where
         stop,
         task,
     }
+}
+
+/// Answers `503` and closes, within a second: the request is read (and dropped) meanwhile so
+/// that closing does not reset the connection before the client reads the answer.
+async fn refuse(mut stream: TcpStream, _slot: OwnedSemaphorePermit) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(UNAVAILABLE).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 1024];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
 }

@@ -14,11 +14,11 @@ use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Reply, Sid, Str};
 use tokio::sync::{oneshot, Notify};
 
 use crate::config::TransportKind;
+use crate::driver::WsConn;
 use crate::engine::Shared;
 use crate::error::SendError;
 use crate::handler::Message;
 use crate::request::HandshakeRequest;
-use crate::ws::WsStream;
 
 /// A cheap-clone handle on one Engine.IO session.
 ///
@@ -154,7 +154,7 @@ pub(crate) struct State {
     /// Removed from the session table; the driver exits.
     pub(crate) finished: bool,
     /// Sends the probing WebSocket to the driver once the upgrade completes.
-    pub(crate) upgrade_tx: Option<oneshot::Sender<WsStream>>,
+    pub(crate) upgrade_tx: Option<oneshot::Sender<WsConn>>,
     /// Aborts a running probe (upgrade timeout, session close).
     pub(crate) probe_abort: Option<oneshot::Sender<()>>,
     /// A WebSocket is probing or has completed the upgrade.
@@ -163,6 +163,11 @@ pub(crate) struct State {
     pub(crate) probed: bool,
     /// The driver is writing to the WebSocket.
     pub(crate) writing: bool,
+    /// Bytes taken from the queue by the WebSocket driver and not yet written: they count
+    /// towards `max_buffer_size` with the queue.
+    pub(crate) inflight_bytes: usize,
+    /// The close was graceful: what is queued, then the close packet, is still being delivered.
+    pub(crate) graceful_close: bool,
     /// Binary as base64 on polling (`b64` on the handshake request).
     pub(crate) polling_b64: bool,
     /// Binary as base64 on the WebSocket (`b64` on the WebSocket request).
@@ -183,7 +188,7 @@ pub(crate) struct SessionInner {
 }
 
 /// Bytes a packet occupies in the outbound bound (its payload; framing is small and bounded).
-fn packet_cost(p: &Packet) -> usize {
+pub(crate) fn packet_cost(p: &Packet) -> usize {
     1 + match p {
         Packet::Open(s)
         | Packet::Ping(s)
@@ -223,6 +228,8 @@ impl SessionInner {
                 upgrading: false,
                 probed: false,
                 writing: false,
+                inflight_bytes: 0,
+                graceful_close: false,
                 polling_b64: b64,
                 ws_b64: b64,
             }),
@@ -254,7 +261,7 @@ impl SessionInner {
                 st.queued_bytes += packet_cost(&p);
                 st.queue.push_back(p);
             }
-            if st.queued_bytes > self.shared.config.max_buffer_size {
+            if st.queued_bytes + st.inflight_bytes > self.shared.config.max_buffer_size {
                 true
             } else {
                 self.flush_locked(&mut st);
@@ -262,7 +269,7 @@ impl SessionInner {
             }
         };
         if over_limit {
-            tracing::debug!(sid = %self.sid, "outbound buffer over max_buffer_size");
+            tracing::debug!(target: "engineio::session", sid = %self.sid, "outbound buffer over max_buffer_size");
             self.close(CloseReason::TransportError, false);
         }
         Ok(())
@@ -352,7 +359,12 @@ impl SessionInner {
     /// As [`SessionInner::close`]; `close_packet_on_ws` also sends the close packet over a
     /// WebSocket (our graceful shutdown). Node's `socket.close()` sends it on polling only,
     /// and clients expect nothing but the close frame on a WebSocket.
-    pub(crate) fn close_inner(self: &Arc<Self>, reason: CloseReason, graceful: bool, close_packet_on_ws: bool) {
+    pub(crate) fn close_inner(
+        self: &Arc<Self>,
+        reason: CloseReason,
+        graceful: bool,
+        close_packet_on_ws: bool,
+    ) {
         let finished = {
             let mut st = self.lock();
             if st.closed.is_some() {
@@ -363,9 +375,15 @@ impl SessionInner {
                 let _ = abort.send(());
             }
             st.upgrade_tx = None;
+            st.graceful_close = graceful;
             let on_ws = matches!(st.transport, Transport::Websocket);
             if graceful && (!on_ws || close_packet_on_ws) {
                 st.queue.push_back(Packet::Close);
+            }
+            if !graceful {
+                // Nothing queued will be sent: free it now, not when the last handle goes.
+                st.queue = VecDeque::new();
+                st.queued_bytes = 0;
             }
             match &mut st.transport {
                 Transport::Polling { get, .. } => {

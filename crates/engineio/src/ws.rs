@@ -1,34 +1,53 @@
 //! WebSocket: the handshake (decided before any `101`), the upgrade probe, and frame mapping.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use engineio_protocol::{encode_frame, CloseReason, Frame, Packet, Reply, Str};
 use futures_util::{SinkExt, StreamExt};
-use http::{header, HeaderValue, Request, Response, StatusCode};
+use http::request::Parts;
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as RawFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 
+use crate::deflate::WsIo;
+use crate::driver::WsConn;
 use crate::error::RequestError;
+use crate::hooks::ErrorContext;
 use crate::socket::{SessionInner, Transport};
 
-pub(crate) type WsStream = WebSocketStream<TokioIo<Upgraded>>;
+pub(crate) type WsStream = WebSocketStream<WsIo<TokioIo<Upgraded>>>;
+
+type Refusal = (RequestError, ErrorContext);
+
+fn bad_handshake() -> Refusal {
+    (
+        RequestError::BadRequest,
+        ErrorContext::TransportHandshakeError,
+    )
+}
 
 /// `Upgrade: websocket` (any case) on the request.
-pub(crate) fn is_upgrade_request<B>(req: &Request<B>) -> bool {
-    req.headers()
+pub(crate) fn is_upgrade_request(headers: &HeaderMap) -> bool {
+    headers
         .get(header::UPGRADE)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
-/// The `101` for a valid RFC 6455 handshake, or `None`.
-fn accept_response<B>(req: &Request<B>) -> Option<Response<Bytes>> {
-    let h = req.headers();
+/// The `101` for a valid RFC 6455 handshake (with permessage-deflate when enabled and offered,
+/// then `Some(threshold)`), or `None`.
+fn accept_response(
+    session: &SessionInner,
+    parts: &Parts,
+) -> Option<(Response<Bytes>, Option<usize>)> {
+    let h = &parts.headers;
     let version_ok = h
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_some_and(|v| v.as_bytes() == b"13");
@@ -41,7 +60,13 @@ fn accept_response<B>(req: &Request<B>) -> Option<Response<Bytes>> {
             .unwrap_or(false)
     });
     let key = h.get(header::SEC_WEBSOCKET_KEY)?;
-    if !version_ok || !connection_ok || req.method() != http::Method::GET {
+    // RFC 6455 §4.2.1: the key is 16 bytes, base64 (24 characters).
+    let key_ok = key.len() == 24
+        && key
+            .as_bytes()
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if !version_ok || !connection_ok || !key_ok || parts.method != http::Method::GET {
         return None;
     }
     let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
@@ -54,7 +79,12 @@ fn accept_response<B>(req: &Request<B>) -> Option<Response<Bytes>> {
         header::SEC_WEBSOCKET_ACCEPT,
         HeaderValue::from_str(&accept).ok()?,
     );
-    Some(res)
+    let deflate = session.shared.config.per_message_deflate.and_then(|opts| {
+        let answer = crate::deflate::negotiate(h)?;
+        rh.insert(header::SEC_WEBSOCKET_EXTENSIONS, answer);
+        Some(opts.threshold)
+    });
+    Some((res, deflate))
 }
 
 fn ws_config(session: &SessionInner) -> WebSocketConfig {
@@ -68,16 +98,23 @@ fn ws_config(session: &SessionInner) -> WebSocketConfig {
     c
 }
 
-async fn accept(session: &SessionInner, on_upgrade: OnUpgrade) -> Option<WsStream> {
+async fn accept(
+    session: &SessionInner,
+    on_upgrade: OnUpgrade,
+    deflate_threshold: Option<usize>,
+) -> Option<WsConn> {
     match on_upgrade.await {
-        Ok(upgraded) => Some(
-            WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
-                Role::Server,
-                Some(ws_config(session)),
-            )
-            .await,
-        ),
+        Ok(upgraded) => {
+            let inflate_limit =
+                deflate_threshold.map(|_| session.shared.config.max_http_buffer_size);
+            let io = WsIo::new(TokioIo::new(upgraded), inflate_limit);
+            let stream =
+                WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(session))).await;
+            Some(WsConn {
+                stream,
+                deflate_threshold,
+            })
+        }
         Err(e) => {
             tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket upgrade failed");
             None
@@ -88,17 +125,16 @@ async fn accept(session: &SessionInner, on_upgrade: OnUpgrade) -> Option<WsStrea
 /// A WebSocket-only handshake: the session starts on the WebSocket.
 pub(crate) fn handshake(
     session: Arc<SessionInner>,
-    mut req: Request<()>,
+    parts: &mut Parts,
     first: Vec<Packet>,
-) -> Response<Bytes> {
-    let Some(res) = accept_response(&req) else {
-        return RequestError::BadRequest.websocket_response();
-    };
-    let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
-        return RequestError::BadRequest.websocket_response();
-    };
+) -> Result<Response<Bytes>, Refusal> {
+    let (res, deflate) = accept_response(&session, parts).ok_or_else(bad_handshake)?;
+    let on_upgrade = parts
+        .extensions
+        .remove::<OnUpgrade>()
+        .ok_or_else(bad_handshake)?;
     tokio::spawn(async move {
-        let Some(ws) = accept(&session, on_upgrade).await else {
+        let Some(ws) = accept(&session, on_upgrade, deflate).await else {
             return;
         };
         session.shared.table().insert(session.sid, session.clone());
@@ -111,21 +147,20 @@ pub(crate) fn handshake(
         session.shared.handler.on_connect(session.socket());
         crate::driver::run(session, Some(ws), None).await;
     });
-    res
+    Ok(res)
 }
 
 /// A WebSocket for an existing polling session: the upgrade probe.
 pub(crate) fn upgrade(
     session: Arc<SessionInner>,
-    mut req: Request<impl Sized>,
+    parts: &mut Parts,
     b64: bool,
-) -> Response<Bytes> {
-    let Some(res) = accept_response(&req) else {
-        return RequestError::BadRequest.websocket_response();
-    };
-    let Some(on_upgrade) = req.extensions_mut().remove::<OnUpgrade>() else {
-        return RequestError::BadRequest.websocket_response();
-    };
+) -> Result<Response<Bytes>, Refusal> {
+    let (res, deflate) = accept_response(&session, parts).ok_or_else(bad_handshake)?;
+    let on_upgrade = parts
+        .extensions
+        .remove::<OnUpgrade>()
+        .ok_or_else(bad_handshake)?;
     let probe = {
         let mut st = session.lock();
         let available = !st.upgrading
@@ -142,7 +177,7 @@ pub(crate) fn upgrade(
         }
     };
     tokio::spawn(async move {
-        let Some(mut ws) = accept(&session, on_upgrade).await else {
+        let Some(mut ws) = accept(&session, on_upgrade, deflate).await else {
             if probe.is_some() {
                 abort_probe(&session);
             }
@@ -153,11 +188,16 @@ pub(crate) fn upgrade(
             None => {
                 // A second WebSocket for a session already upgraded (or probing): Node accepts
                 // and closes it at once; a 400 here would crash clients with no error handler.
-                let _ = ws.close(None).await;
+                close_bounded(&mut ws.stream).await;
             }
         }
     });
-    res
+    Ok(res)
+}
+
+/// A close frame, without waiting long on a peer that does not read.
+async fn close_bounded(ws: &mut WsStream) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }
 
 fn abort_probe(session: &SessionInner) {
@@ -169,7 +209,8 @@ fn abort_probe(session: &SessionInner) {
     st.probe_abort = None;
 }
 
-async fn run_probe(session: Arc<SessionInner>, mut ws: WsStream, mut abort: oneshot::Receiver<()>) {
+async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: oneshot::Receiver<()>) {
+    let ws = &mut conn.stream;
     session.lock().proto.upgrade_started(Instant::now());
     session.notify.notify_one();
     tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade probe started");
@@ -177,7 +218,7 @@ async fn run_probe(session: Arc<SessionInner>, mut ws: WsStream, mut abort: ones
         let msg = tokio::select! {
             _ = &mut abort => {
                 tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade aborted");
-                let _ = ws.close(None).await;
+                close_bounded(ws).await;
                 return;
             }
             msg = ws.next() => msg,
@@ -187,14 +228,16 @@ async fn run_probe(session: Arc<SessionInner>, mut ws: WsStream, mut abort: ones
             Some(Ok(None)) => continue,
             _ => {
                 abort_probe(&session);
-                let _ = ws.close(None).await;
+                close_bounded(ws).await;
                 return;
             }
         };
         match session.on_packet(packet, true) {
             Some(Reply::SendProbePong) => {
                 let pong = to_ws_message(Frame::Text(Str::from("3probe")));
-                if ws.send(pong).await.is_err() {
+                let sent =
+                    tokio::time::timeout(session.shared.config.upgrade_timeout, ws.send(pong));
+                if !matches!(sent.await, Ok(Ok(()))) {
                     abort_probe(&session);
                     return;
                 }
@@ -212,19 +255,19 @@ async fn run_probe(session: Arc<SessionInner>, mut ws: WsStream, mut abort: ones
                 };
                 tracing::debug!(target: "engineio::session", sid = %session.sid, "upgraded to websocket");
                 if let Some(tx) = tx {
-                    let _ = tx.send(ws);
+                    let _ = tx.send(conn);
                 }
                 session.notify.notify_one();
                 return;
             }
             Some(Reply::UpgradeAborted) => {
                 abort_probe(&session);
-                let _ = ws.close(None).await;
+                close_bounded(ws).await;
                 return;
             }
             _ => {
                 if !session.lock().upgrading {
-                    let _ = ws.close(None).await;
+                    close_bounded(ws).await;
                     return;
                 }
             }
@@ -247,9 +290,29 @@ pub(crate) fn decode_for(
     }
 }
 
-/// Encodes one packet as a WebSocket message for a session.
-pub(crate) fn encode_for(session: &SessionInner, packet: &Packet, b64: bool) -> WsMessage {
-    to_ws_message(encode_frame(packet, session.version, b64))
+/// Encodes one packet as a WebSocket message for a session; with permessage-deflate, a message
+/// of `deflate_threshold` bytes or more goes as a compressed frame.
+pub(crate) fn encode_for(
+    session: &SessionInner,
+    packet: &Packet,
+    b64: bool,
+    deflate_threshold: Option<usize>,
+) -> WsMessage {
+    let frame = encode_frame(packet, session.version, b64);
+    if let Some(threshold) = deflate_threshold {
+        let (data, opcode) = match &frame {
+            Frame::Text(s) => (s.as_bytes(), Data::Text),
+            Frame::Binary(b) => (&b[..], Data::Binary),
+        };
+        if data.len() >= threshold {
+            if let Some(z) = crate::deflate::deflate_message(data) {
+                let mut raw = RawFrame::message(z, OpCode::Data(opcode), true);
+                raw.header_mut().rsv1 = true;
+                return WsMessage::Frame(raw);
+            }
+        }
+    }
+    to_ws_message(frame)
 }
 
 fn to_ws_message(frame: Frame) -> WsMessage {
