@@ -1,0 +1,431 @@
+//! One WebSocket client's life in a scenario: join its room, wait for the start, play its role
+//! (echo, fan-out sender, room sender or plain receiver), answer every ping, count every
+//! delivery, stop when told.
+//!
+//! Wire formats (Socket.IO 5 over Engine.IO 4, text frames):
+//! - echo: `42<id>["echo","<payload>"]`, answered by exactly `43<id>["<payload>"]`;
+//! - fan-out: `42["broadcast","<payload>"]`, delivered as `42["msg","<payload>"]`;
+//! - rooms: `42<id>["join","room-K"]` acked by `43<id>["room-K"]`, then
+//!   `42["to-room","room-K","<payload>"]` delivered as `42["room-message","room-K","<payload>"]`.
+//!
+//! A payload is a JSON string of `--payload` bytes whose first 16 are the decimal sequence
+//! number of the broadcast, so each delivery is counted against the broadcast it belongs to.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{watch, Notify};
+use tokio::time::timeout_at;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::net::{clip, Error, Ws};
+
+/// How long a round trip or a broadcast may take before it is counted as lost.
+pub(crate) const OP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The timed phase: operations started before `start` are warm-up, none start after `end`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Phase {
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
+}
+
+/// What the scenario driver tells every client.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Ctl {
+    /// Connected: keep answering pings.
+    Wait,
+    /// Play the role within the phase.
+    Go(Phase),
+    /// Leave.
+    Stop,
+}
+
+/// The part a client plays once told to go.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Role {
+    /// Only receives (answers pings, counts deliveries).
+    Receiver,
+    /// Emits `echo` with an ack and waits for it, again and again.
+    Echo,
+    /// Emits `broadcast` and waits until every client got it, again and again.
+    FanoutSender,
+    /// Emits `to-room` to a random room and waits until the whole room got it, again and
+    /// again; the number picks the sender's completion signal and seeds its choice of rooms.
+    RoomSender(usize),
+}
+
+/// The `--payload` bytes long payload of sequence number `seq`.
+pub(crate) fn payload(seq: u64, len: usize) -> String {
+    let mut s = format!("{seq:016}");
+    while s.len() < len {
+        s.push('x');
+    }
+    s
+}
+
+/// One slot of the delivery tracker.
+#[derive(Debug, Default)]
+struct Slot {
+    seq: AtomicU64,
+    count: AtomicU32,
+    target: AtomicU32,
+    owner: AtomicU32,
+}
+
+/// Counts deliveries per broadcast and tells the sender when all recipients have it.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    slots: Vec<Slot>,
+    done: Vec<Notify>,
+    /// Every delivery seen, in phase or not.
+    pub(crate) deliveries: AtomicU64,
+    /// Deliveries of a broadcast no longer tracked (late beyond the ring) or unknown.
+    pub(crate) stray: AtomicU64,
+    /// Room messages that reached a client outside the room, or malformed deliveries.
+    pub(crate) wrong: AtomicU64,
+    /// Next sequence number.
+    next_seq: AtomicU64,
+    /// Members of each room, for the rooms scenario.
+    pub(crate) room_sizes: Vec<u32>,
+    /// Clients connected, sender included: the recipients of a fan-out broadcast.
+    pub(crate) everyone: AtomicU32,
+}
+
+impl Tracker {
+    /// A tracker for `senders` concurrent senders.
+    pub(crate) fn new(senders: usize, room_sizes: Vec<u32>) -> Tracker {
+        Tracker {
+            slots: (0..1 << 16).map(|_| Slot::default()).collect(),
+            done: (0..senders.max(1)).map(|_| Notify::new()).collect(),
+            deliveries: AtomicU64::new(0),
+            stray: AtomicU64::new(0),
+            wrong: AtomicU64::new(0),
+            next_seq: AtomicU64::new(1),
+            room_sizes,
+            everyone: AtomicU32::new(0),
+        }
+    }
+
+    fn slot(&self, seq: u64) -> &Slot {
+        &self.slots[(seq as usize) & (self.slots.len() - 1)]
+    }
+
+    fn open(&self, owner: usize, target: u32) -> u64 {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let slot = self.slot(seq);
+        slot.count.store(0, Ordering::Relaxed);
+        slot.target.store(target, Ordering::Relaxed);
+        slot.owner.store(owner as u32, Ordering::Relaxed);
+        slot.seq.store(seq, Ordering::Release);
+        seq
+    }
+
+    fn deliver(&self, seq: u64) {
+        self.deliveries.fetch_add(1, Ordering::Relaxed);
+        let slot = self.slot(seq);
+        if slot.seq.load(Ordering::Acquire) != seq {
+            self.stray.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let count = slot.count.fetch_add(1, Ordering::Relaxed) + 1;
+        if count == slot.target.load(Ordering::Relaxed) {
+            let owner = slot.owner.load(Ordering::Relaxed) as usize;
+            if let Some(n) = self.done.get(owner) {
+                n.notify_one();
+            }
+        }
+    }
+
+    /// Deliveries so far of broadcast `seq`, if still tracked.
+    pub(crate) fn count(&self, seq: u64) -> Option<u32> {
+        let slot = self.slot(seq);
+        (slot.seq.load(Ordering::Acquire) == seq).then(|| slot.count.load(Ordering::Relaxed))
+    }
+}
+
+/// One broadcast sent by a sender.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sent {
+    pub(crate) seq: u64,
+    pub(crate) target: u32,
+    pub(crate) at: Instant,
+    /// Time until the last recipient had it, if all did within [`OP_TIMEOUT`].
+    pub(crate) reach_all: Option<Duration>,
+}
+
+/// What a client brings back.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// Round trips completed within the phase (echo).
+    pub(crate) ops: u64,
+    /// Their latencies in microseconds.
+    pub(crate) latencies_us: Vec<u32>,
+    /// Broadcasts sent (senders).
+    pub(crate) sent: Vec<Sent>,
+    /// Why the client stopped early, if it did.
+    pub(crate) error: Option<Error>,
+}
+
+/// A client's fixed context.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub(crate) role: Role,
+    /// The room joined before the start (rooms scenario): `room-K`.
+    pub(crate) room: Option<usize>,
+    /// Its name.
+    pub(crate) room_name: Option<String>,
+    pub(crate) payload_len: usize,
+    pub(crate) tracker: Arc<Tracker>,
+    /// Counts clients that have joined their room.
+    pub(crate) joined: Arc<(AtomicU64, Notify)>,
+}
+
+impl Client {
+    /// Runs the client until told to stop or until it fails.
+    pub(crate) async fn run(self, mut ws: Ws, mut ctl: watch::Receiver<Ctl>) -> Outcome {
+        let mut out = Outcome::default();
+        if let Err(e) = self.life(&mut ws, &mut ctl, &mut out).await {
+            out.error = Some(e);
+        }
+        out
+    }
+
+    async fn life(
+        &self,
+        ws: &mut Ws,
+        ctl: &mut watch::Receiver<Ctl>,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        if let Some(room) = self.room {
+            self.join(ws, room).await?;
+        }
+        let phase = loop {
+            let now = *ctl.borrow_and_update();
+            match now {
+                Ctl::Go(phase) => break phase,
+                Ctl::Stop => return Ok(()),
+                Ctl::Wait => {}
+            }
+            tokio::select! {
+                r = ctl.changed() => if r.is_err() { return Ok(()) },
+                m = ws.next() => self.on_message(ws, m).await?,
+            }
+        };
+        match self.role {
+            Role::Receiver => {}
+            Role::Echo => self.echo(ws, phase, out).await?,
+            Role::FanoutSender | Role::RoomSender(_) => self.send(ws, phase, out).await?,
+        }
+        loop {
+            if let Ctl::Stop = *ctl.borrow_and_update() {
+                return Ok(());
+            }
+            tokio::select! {
+                r = ctl.changed() => if r.is_err() { return Ok(()) },
+                m = ws.next() => self.on_message(ws, m).await?,
+            }
+        }
+    }
+
+    async fn join(&self, ws: &mut Ws, room: usize) -> Result<(), Error> {
+        let frame = format!("421[\"join\",\"room-{room}\"]");
+        let expected = format!("431[\"room-{room}\"]");
+        ws.send(Message::text(frame))
+            .await
+            .map_err(|e| format!("send: {e}"))?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = match timeout_at(deadline, ws.next()).await {
+                Err(_) => return Err("join: no ack within 60 s".to_owned()),
+                Ok(m) => match self.text(m)? {
+                    Some(t) => t,
+                    None => continue,
+                },
+            };
+            if text.as_str() == expected {
+                let (count, notify) = &*self.joined;
+                count.fetch_add(1, Ordering::Relaxed);
+                notify.notify_one();
+                return Ok(());
+            }
+            self.on_text(ws, &text).await?;
+        }
+    }
+
+    /// Echo round trips until the phase ends.
+    async fn echo(&self, ws: &mut Ws, phase: Phase, out: &mut Outcome) -> Result<(), Error> {
+        let mut id = 1u64;
+        loop {
+            let t0 = Instant::now();
+            if t0 >= phase.end {
+                return Ok(());
+            }
+            id += 1;
+            let data = payload(id, self.payload_len);
+            let frame = format!("42{id}[\"echo\",\"{data}\"]");
+            let expected = format!("43{id}[\"{data}\"]");
+            ws.send(Message::text(frame))
+                .await
+                .map_err(|e| format!("send: {e}"))?;
+            let deadline = tokio::time::Instant::from_std(t0 + OP_TIMEOUT);
+            loop {
+                let text = match timeout_at(deadline, ws.next()).await {
+                    Err(_) => return Err("echo: no ack within 5 s".to_owned()),
+                    Ok(m) => match self.text(m)? {
+                        Some(t) => t,
+                        None => continue,
+                    },
+                };
+                if text.as_str() == expected {
+                    break;
+                }
+                if text.starts_with("43") {
+                    return Err(format!("echo: unexpected ack {}", clip(&text)));
+                }
+                self.on_text(ws, &text).await?;
+            }
+            let t1 = Instant::now();
+            if t0 >= phase.start && t1 <= phase.end {
+                out.ops += 1;
+                let us = t1.duration_since(t0).as_micros();
+                out.latencies_us.push(u32::try_from(us).unwrap_or(u32::MAX));
+            }
+        }
+    }
+
+    /// Broadcasts (fan-out or to a room), one at a time, until the phase ends.
+    async fn send(&self, ws: &mut Ws, phase: Phase, out: &mut Outcome) -> Result<(), Error> {
+        let tracker = self.tracker.clone();
+        let (owner, mut rng) = match self.role {
+            Role::RoomSender(k) => (k, 0x9E37_79B9_7F4A_7C15_u64 ^ (k as u64 + 1)),
+            _ => (0, 1),
+        };
+        let rooms = tracker.room_sizes.len();
+        loop {
+            let t0 = Instant::now();
+            if t0 >= phase.end {
+                return Ok(());
+            }
+            let (frame, seq, target) = if rooms > 0 {
+                // xorshift64: no dependency, and the same sequence of rooms on every server
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let room = (rng % rooms as u64) as usize;
+                let target = tracker.room_sizes[room];
+                let seq = tracker.open(owner, target);
+                let data = payload(seq, self.payload_len);
+                (
+                    format!("42[\"to-room\",\"room-{room}\",\"{data}\"]"),
+                    seq,
+                    target,
+                )
+            } else {
+                let target = tracker.everyone.load(Ordering::Relaxed);
+                let seq = tracker.open(owner, target);
+                let data = payload(seq, self.payload_len);
+                (format!("42[\"broadcast\",\"{data}\"]"), seq, target)
+            };
+            ws.send(Message::text(frame))
+                .await
+                .map_err(|e| format!("send: {e}"))?;
+            let deadline = tokio::time::Instant::from_std(t0 + OP_TIMEOUT);
+            let done = &tracker.done[owner.min(tracker.done.len() - 1)];
+            let reach_all = loop {
+                if tracker.count(seq).is_some_and(|c| c >= target) {
+                    break Some(t0.elapsed());
+                }
+                tokio::select! {
+                    biased;
+                    () = done.notified() => {}
+                    m = ws.next() => self.on_message(ws, m).await?,
+                    () = tokio::time::sleep_until(deadline) => break None,
+                }
+            };
+            if t0 >= phase.start {
+                out.sent.push(Sent {
+                    seq,
+                    target,
+                    at: t0,
+                    reach_all,
+                });
+            }
+        }
+    }
+
+    /// The text of a message, `None` for frames to skip; an error when the socket ended.
+    fn text(
+        &self,
+        m: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Result<Option<tokio_tungstenite::tungstenite::Utf8Bytes>, Error> {
+        match m {
+            None => Err("closed by the server".to_owned()),
+            Some(Err(e)) => Err(format!("websocket: {e}")),
+            Some(Ok(Message::Text(t))) => Ok(Some(t)),
+            Some(Ok(Message::Close(_))) => Err("closed by the server".to_owned()),
+            Some(Ok(_)) => Ok(None),
+        }
+    }
+
+    async fn on_message(
+        &self,
+        ws: &mut Ws,
+        m: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Result<(), Error> {
+        match self.text(m)? {
+            Some(t) => self.on_text(ws, &t).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Pings, deliveries, and anything else the server sends (ignored: our fixture emits an
+    /// `auth` event on connect).
+    async fn on_text(&self, ws: &mut Ws, text: &str) -> Result<(), Error> {
+        if text == "2" {
+            return ws
+                .send(Message::text("3"))
+                .await
+                .map_err(|e| format!("send: {e}"));
+        }
+        if text.starts_with('1') {
+            return Err("engine.io close packet".to_owned());
+        }
+        if text.starts_with("41") {
+            return Err("socket.io disconnect packet".to_owned());
+        }
+        if let Some(rest) = text.strip_prefix("42[\"msg\",\"") {
+            self.delivered(rest, None);
+        } else if let Some(rest) = text.strip_prefix("42[\"room-message\",\"") {
+            match rest.split_once("\",\"") {
+                Some((room, rest)) => self.delivered(rest, Some(room)),
+                None => {
+                    self.tracker.wrong.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts one delivery whose payload (and closing `"]`) is `rest`.
+    fn delivered(&self, rest: &str, room: Option<&str>) {
+        let seq = rest
+            .strip_suffix("\"]")
+            .filter(|p| p.len() == self.payload_len)
+            .and_then(|p| p.get(..16))
+            .and_then(|d| d.parse::<u64>().ok());
+        let in_room = match (room, &self.room_name) {
+            (None, _) => true,
+            (Some(r), Some(mine)) => r == mine,
+            (Some(_), None) => false,
+        };
+        match seq {
+            Some(seq) if in_room => self.tracker.deliver(seq),
+            _ => {
+                self.tracker.wrong.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}

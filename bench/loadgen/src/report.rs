@@ -1,0 +1,288 @@
+//! The human side of the results: one summary line per run, and the Markdown table of
+//! `BENCHMARKS.md` built from the JSON lines of `scripts/bench.sh` (medians over rounds, ratios
+//! of the baseline against every other server).
+//!
+//! Lines of the results file are either a run (`{"scenario": .., "server": .., ...}`) or a
+//! server's configuration (`{"config": "<label>", "text": "..."}`).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// One metric of the table: its label, the JSON field, a scale and its decimals.
+struct Metric {
+    label: &'static str,
+    field: &'static str,
+    scale: f64,
+    digits: usize,
+}
+
+const fn m(label: &'static str, field: &'static str, scale: f64, digits: usize) -> Metric {
+    Metric {
+        label,
+        field,
+        scale,
+        digits,
+    }
+}
+
+fn metrics(scenario: &str) -> &'static [Metric] {
+    const ECHO: &[Metric] = &[
+        m("server CPU µs / round trip", "cpu_us_per_op", 1.0, 2),
+        m("round trips / s", "ops_per_s", 1.0, 0),
+        m("p50 latency ms", "p50_us", 1e-3, 2),
+        m("p99 latency ms", "p99_us", 1e-3, 2),
+        m("p99.9 latency ms", "p999_us", 1e-3, 2),
+    ];
+    const BROADCAST: &[Metric] = &[
+        m("server CPU µs / delivery", "cpu_us_per_op", 1.0, 3),
+        m("deliveries / s", "ops_per_s", 1.0, 0),
+        m("reach all p50 ms", "reach_all_p50_us", 1e-3, 2),
+        m("missing deliveries", "missing", 1.0, 0),
+    ];
+    const ROOMS: &[Metric] = &[
+        m("server CPU µs / delivery", "cpu_us_per_op", 1.0, 3),
+        m("deliveries / s", "ops_per_s", 1.0, 0),
+        m("missing deliveries", "missing", 1.0, 0),
+    ];
+    const IDLE: &[Metric] = &[
+        m(
+            "server RSS bytes / connection",
+            "rss_per_conn_bytes",
+            1.0,
+            0,
+        ),
+        m("setups / s", "setups_per_s", 1.0, 0),
+        m("server CPU µs / setup", "cpu_us_per_op", 1.0, 1),
+    ];
+    const POLLING: &[Metric] = &[
+        m("server CPU µs / round trip", "cpu_us_per_op", 1.0, 2),
+        m("round trips / s", "ops_per_s", 1.0, 0),
+        m("p99 latency ms", "p99_us", 1e-3, 2),
+    ];
+    match scenario {
+        "echo" => ECHO,
+        "fanout" => BROADCAST,
+        "rooms" => ROOMS,
+        "idle" => IDLE,
+        _ => POLLING,
+    }
+}
+
+/// One line for a terminal.
+pub(crate) fn summary_line(v: &Value) -> String {
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
+    let scenario = s("scenario");
+    let mut line = format!(
+        "{:<8} {:<13} size {:>6}  {}",
+        scenario,
+        s("server"),
+        v.get("size").and_then(Value::as_u64).unwrap_or(0),
+        if v.get("ok").and_then(Value::as_bool) == Some(true) {
+            "ok  "
+        } else {
+            "FAIL"
+        }
+    );
+    for metric in metrics(&scenario) {
+        if let Some(x) = v.get(metric.field).and_then(Value::as_f64) {
+            line.push_str(&format!(
+                "  {} {:.*}",
+                metric.label,
+                metric.digits,
+                x * metric.scale
+            ));
+        }
+    }
+    if let Some(x) = v.get("loadgen_cpu_pct").and_then(Value::as_f64) {
+        line.push_str(&format!("  (loadgen CPU {x:.0}%)"));
+    }
+    if let Some(e) = v.get("first_error").and_then(Value::as_str) {
+        line.push_str(&format!("  error: {e}"));
+    }
+    line
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    })
+}
+
+const ORDER: [&str; 5] = ["echo", "fanout", "rooms", "idle", "polling"];
+
+/// `loadgen report FILE... [--baseline LABEL]`.
+pub(crate) fn main(args: &[String]) -> i32 {
+    let mut files = Vec::new();
+    let mut baseline = "ours".to_owned();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--baseline" {
+            match it.next() {
+                Some(b) => baseline = b.clone(),
+                None => {
+                    eprintln!("loadgen report: --baseline needs a value");
+                    return 2;
+                }
+            }
+        } else {
+            files.push(a.clone());
+        }
+    }
+    if files.is_empty() {
+        eprintln!("usage: loadgen report FILE... [--baseline LABEL]");
+        return 2;
+    }
+    let mut runs: Vec<Value> = Vec::new();
+    let mut configs: BTreeMap<String, String> = BTreeMap::new();
+    for f in &files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("loadgen report: {f}: {e}");
+                return 2;
+            }
+        };
+        for line in text.lines().filter(|l| l.starts_with('{')) {
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                continue;
+            };
+            if let (Some(c), Some(t)) = (
+                v.get("config").and_then(Value::as_str),
+                v.get("text").and_then(Value::as_str),
+            ) {
+                configs.insert(c.to_owned(), t.to_owned());
+            } else if v.get("scenario").is_some() {
+                runs.push(v);
+            }
+        }
+    }
+    print!("{}", table(&runs, &configs, &baseline));
+    0
+}
+
+/// The Markdown table.
+fn table(runs: &[Value], configs: &BTreeMap<String, String>, baseline: &str) -> String {
+    let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let mut servers: Vec<String> = Vec::new();
+    for r in runs {
+        let s = field(r, "server");
+        if !servers.contains(&s) {
+            servers.push(s);
+        }
+    }
+    servers.sort_by_key(|s| (s != baseline, s.clone()));
+    let others: Vec<&String> = servers.iter().filter(|s| *s != baseline).collect();
+    let mut groups: Vec<(String, u64)> = Vec::new();
+    for r in runs {
+        let key = (
+            field(r, "scenario"),
+            r.get("size").and_then(Value::as_u64).unwrap_or(0),
+        );
+        if !groups.contains(&key) {
+            groups.push(key);
+        }
+    }
+    groups.sort_by_key(|(s, n)| (ORDER.iter().position(|o| o == s).unwrap_or(9), *n));
+
+    let mut md = String::new();
+    md.push_str("| scenario | metric |");
+    for s in &servers {
+        md.push_str(&format!(" {s} |"));
+    }
+    for o in &others {
+        md.push_str(&format!(" {baseline} / {o} |"));
+    }
+    md.push_str("\n|---|---|");
+    for _ in 0..servers.len() + others.len() {
+        md.push_str("---:|");
+    }
+    md.push('\n');
+    for (scenario, size) in &groups {
+        let of = |server: &str| -> Vec<&Value> {
+            runs.iter()
+                .filter(|r| {
+                    field(r, "scenario") == *scenario
+                        && r.get("size").and_then(Value::as_u64) == Some(*size)
+                        && field(r, "server") == server
+                })
+                .collect()
+        };
+        for (i, metric) in metrics(scenario).iter().enumerate() {
+            let name = if i == 0 {
+                format!("{scenario} {size}")
+            } else {
+                String::new()
+            };
+            md.push_str(&format!("| {name} | {} |", metric.label));
+            let med = |server: &str| -> Option<f64> {
+                median(
+                    of(server)
+                        .iter()
+                        .filter_map(|r| r.get(metric.field).and_then(Value::as_f64))
+                        .collect(),
+                )
+                .map(|x| x * metric.scale)
+            };
+            for s in &servers {
+                let rs = of(s);
+                let failed = rs
+                    .iter()
+                    .filter(|r| r.get("ok").and_then(Value::as_bool) != Some(true))
+                    .count();
+                let cell = match med(s) {
+                    Some(x) => format!("{x:.*}", metric.digits),
+                    None if rs.is_empty() => "–".to_owned(),
+                    None => "n/a".to_owned(),
+                };
+                let mark = if failed > 0 && i == 0 {
+                    format!(" ({failed}/{} failed)", rs.len())
+                } else {
+                    String::new()
+                };
+                md.push_str(&format!(" {cell}{mark} |"));
+            }
+            for o in &others {
+                let cell = match (med(baseline), med(o)) {
+                    (Some(a), Some(b)) if b != 0.0 && metric.field != "missing" => {
+                        format!("{:.2}", a / b)
+                    }
+                    _ => "–".to_owned(),
+                };
+                md.push_str(&format!(" {cell} |"));
+            }
+            md.push('\n');
+        }
+    }
+    let rounds = groups
+        .iter()
+        .map(|(scenario, size)| {
+            runs.iter()
+                .filter(|r| {
+                    field(r, "scenario") == *scenario
+                        && r.get("size").and_then(Value::as_u64) == Some(*size)
+                        && field(r, "server") == baseline
+                })
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    md.push_str(&format!(
+        "\nMedians over {rounds} round(s) per server and scenario. Ratios are {baseline} / peer: below 1 \
+         is better for CPU, memory, latency and missing deliveries, above 1 for throughput.\n"
+    ));
+    if !configs.is_empty() {
+        md.push_str("\nServer configurations:\n\n");
+        for (label, text) in configs {
+            md.push_str(&format!("- **{label}**: {text}\n"));
+        }
+    }
+    md
+}

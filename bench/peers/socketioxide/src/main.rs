@@ -1,0 +1,86 @@
+//! socketioxide peer for `scripts/bench.sh`: the same events as our `conformance` fixture.
+//!
+//! ```text
+//! peer-socketioxide [--port N] [--max-buffer-size PACKETS]
+//! ```
+//!
+//! hyper 1 standalone (HTTP/1.1 with upgrades), no axum, so only socketioxide is measured.
+//! socketioxide's default per-socket buffer is 128 packets; `emit` fails once it is full, and a
+//! broadcast silently skips that socket. The benchmark raises it (default here 65536) so every
+//! delivery happens; the setting is printed at start-up and recorded beside the figures.
+
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::SocketIo;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let port = arg("--port", 3001);
+    let max_buffer_size = arg("--max-buffer-size", 65536);
+    let (svc, io) = SocketIo::builder()
+        .ping_interval(Duration::from_millis(25_000))
+        .ping_timeout(Duration::from_millis(20_000))
+        .max_buffer_size(max_buffer_size)
+        .build_svc();
+
+    let main_io = io.clone();
+    io.ns("/", async move |s: SocketRef| {
+        s.on(
+            "echo",
+            async |_s: SocketRef, Data::<Value>(data), ack: AckSender| {
+                let _ = ack.send(&data);
+            },
+        );
+        let io = main_io.clone();
+        s.on("broadcast", async move |Data::<Value>(data)| {
+            let _ = io.emit("msg", &data).await;
+        });
+        s.on(
+            "join",
+            async |s: SocketRef, Data::<String>(room), ack: AckSender| {
+                s.join(room.clone());
+                let _ = ack.send(&room);
+            },
+        );
+        let io = main_io.clone();
+        s.on(
+            "to-room",
+            async move |Data::<(String, Value)>((room, payload))| {
+                let _ = io
+                    .to(room.clone())
+                    .emit("room-message", &(room, payload))
+                    .await;
+            },
+        );
+    });
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port as u16)).await?;
+    println!(
+        "socketioxide max_buffer_size={max_buffer_size} listening on http://{}",
+        listener.local_addr()?
+    );
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let svc = svc.clone();
+        tokio::spawn(async move {
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .with_upgrades()
+                .await;
+        });
+    }
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# BENCH-1: our Socket.IO server side by side with Node.js socket.io, socketioxide and a raw
+# WebSocket floor, in one run on this machine.
+#
+#   scripts/bench.sh [--quick] [--rounds N] [--duration S] [--servers ours,socketioxide,node,floor]
+#   OURS_BIN=/path/to/conformance scripts/bench.sh ...   (measure another build of ours)
+#
+# Builds everything in release mode, then for each round (the order of the servers rotates from
+# round to round) and each scenario starts a fresh server pinned to core 0 (Rust servers with one
+# tokio worker), runs bench/loadgen pinned to core 1 against it, and stops it. Every run appends
+# one JSON line to bench/results/<date>.jsonl; the Markdown table (medians, ratios of ours against
+# each peer) goes to bench/results/<date>.md and to stdout.
+#
+# --quick: each scenario once, tiny sizes, against ours only: proves the harness and the server
+# work (CI). It fails only when a scenario breaks (errors, lost deliveries), never on timing.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+quick=0
+rounds=3
+duration=5
+warmup=1
+servers="ours,socketioxide,node,floor"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1 ;;
+        --rounds) rounds="$2"; shift ;;
+        --duration) duration="$2"; shift ;;
+        --servers) servers="$2"; shift ;;
+        *) echo "usage: scripts/bench.sh [--quick] [--rounds N] [--duration S] [--servers LIST]" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ "$quick" = 1 ]; then
+    rounds=1
+    duration=1
+    warmup=0.3
+    servers="ours"
+fi
+IFS=',' read -r -a server_list <<< "$servers"
+
+# scenario, size, extra loadgen flags
+if [ "$quick" = 1 ]; then
+    scenarios=(
+        "echo 1"
+        "echo 10"
+        "fanout 20"
+        "rooms 40 --rooms 4 --window 2"
+        "idle 50"
+        "polling 4"
+    )
+else
+    scenarios=(
+        "echo 1"
+        "echo 100"
+        "echo 1000"
+        "fanout 1000"
+        "fanout 10000"
+        "rooms 10000 --rooms 100 --window 16"
+        "idle 10000"
+        "polling 100"
+    )
+fi
+
+want() { [[ ",$servers," == *",$1,"* ]]; }
+
+echo "== build (release)" >&2
+cargo build --release --quiet -p loadgen --bin loadgen
+# OURS_BIN=path/to/conformance measures another build of ours (another commit, say)
+if [ -z "${OURS_BIN:-}" ]; then
+    cargo build --release --quiet -p examples --example conformance
+fi
+if want socketioxide; then
+    (cd bench/peers/socketioxide && cargo build --release --quiet)
+fi
+if want floor; then
+    (cd bench/peers/floor && cargo build --release --quiet)
+fi
+if want node; then
+    (cd bench/peers/node && { [ -d node_modules/socket.io ] || npm install --no-audit --no-fund --silent; })
+fi
+
+loadgen="$root/target/release/loadgen"
+ours="${OURS_BIN:-$root/target/release/examples/conformance}"
+
+# Pin the server to core 0 and the load generator to core 1 when there are two cores.
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    pin_server=(taskset -c 0)
+    pin_loadgen=(taskset -c 1)
+else
+    pin_server=()
+    pin_loadgen=()
+fi
+
+mkdir -p bench/results
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+results="bench/results/$stamp.jsonl"
+: > "$results"
+log="bench/results/$stamp.servers.log"
+: > "$log"
+
+server_pid=""
+port=3300
+
+json_string() { python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))' 2>/dev/null || sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/"/'; }
+
+start_server() {
+    local name="$1"
+    port=$((port + 1))
+    [ "$port" -gt 3900 ] && port=3301
+    case "$name" in
+        ours)
+            TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
+                --ping-interval 25000 --ping-timeout 20000 >> "$log" 2>&1 &
+            ;;
+        socketioxide)
+            TOKIO_WORKER_THREADS=1 "${pin_server[@]}" \
+                bench/peers/socketioxide/target/release/peer-socketioxide --port "$port" \
+                --max-buffer-size 65536 >> "$log" 2>&1 &
+            ;;
+        node)
+            "${pin_server[@]}" node bench/peers/node/server.js --port "$port" >> "$log" 2>&1 &
+            ;;
+        floor)
+            "${pin_server[@]}" bench/peers/floor/target/release/peer-floor --port "$port" >> "$log" 2>&1 &
+            ;;
+    esac
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            echo "server $name exited at start" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "server $name did not listen on $port" >&2
+    return 1
+}
+
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap stop_server EXIT
+
+# What each server runs with, recorded beside its figures.
+record_config() {
+    local name="$1" text threads
+    threads="$(grep -l -E '^tokio-(runtime-w|rt-worker)' /proc/"$server_pid"/task/*/comm 2>/dev/null | wc -l)"
+    case "$name" in
+        ours)
+            if [ -n "${OURS_BIN:-}" ]; then
+                text="$OURS_BIN"
+            else
+                text="target/release/examples/conformance (git $(git rev-parse --short HEAD)$(git diff --quiet -- crates examples || echo ', work tree modified'))"
+            fi
+            text="$text, TOKIO_WORKER_THREADS=1 ($threads tokio worker thread(s) seen), ping 25 s / timeout 20 s, max_http_buffer_size 1 MB, in-memory adapter"
+            ;;
+        socketioxide)
+            text="socketioxide $(grep -A1 '^name = "socketioxide"$' bench/peers/socketioxide/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p') (crates.io, hyper 1 http1 standalone, release), TOKIO_WORKER_THREADS=1 ($threads tokio worker thread(s) seen), ping 25 s / timeout 20 s, max_buffer_size 65536 packets per socket (default 128)"
+            ;;
+        node)
+            text="$(grep -m1 '^node' "$log" | sed 's/ listening.*//'), default ws engine, perMessageDeflate off (default), ping 25 s / timeout 20 s"
+            ;;
+        floor)
+            text="bench/peers/floor: raw WebSocket, current-thread tokio, one shared read and write buffer, no heartbeats sent, no long-polling"
+            ;;
+    esac
+    echo "{\"config\":\"$name\",\"text\":$(printf '%s' "$text" | json_string)}" >> "$results"
+}
+
+machine="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r)"
+echo "{\"machine\":$(printf '%s' "$machine" | json_string),\"date\":\"$stamp\",\"quick\":$quick}" >> "$results"
+echo "== $machine" >&2
+
+failed=0
+configured=","
+n=${#server_list[@]}
+for round in $(seq 1 "$rounds"); do
+    echo "== round $round of $rounds" >&2
+    for scenario in "${scenarios[@]}"; do
+        read -r -a parts <<< "$scenario"
+        name="${parts[0]}"
+        size="${parts[1]}"
+        extra=("${parts[@]:2}")
+        for i in $(seq 0 $((n - 1))); do
+            server="${server_list[$(((i + round - 1) % n))]}"
+            # the floor has no long-polling
+            if [ "$server" = floor ] && [ "$name" = polling ]; then
+                continue
+            fi
+            start_server "$server" || { failed=1; continue; }
+            if [[ "$configured" != *",$server,"* ]]; then
+                record_config "$server"
+                configured="$configured$server,"
+            fi
+            if ! "${pin_loadgen[@]}" "$loadgen" run --url "http://127.0.0.1:$port" \
+                --scenario "$name" --clients "$size" --duration "$duration" --warmup "$warmup" \
+                --server-pid "$server_pid" --label "$server" "${extra[@]}" >> "$results"; then
+                failed=1
+            fi
+            stop_server
+        done
+    done
+done
+
+"$loadgen" report "$results" > "bench/results/$stamp.md"
+echo
+cat "bench/results/$stamp.md"
+echo
+echo "results: $results, table: bench/results/$stamp.md" >&2
+if [ "$failed" != 0 ]; then
+    echo "bench: a scenario broke (see FAIL lines above)" >&2
+    exit 1
+fi
