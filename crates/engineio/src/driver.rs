@@ -285,9 +285,19 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn on_timers(session: &Arc<SessionInner>) {
+/// Runs every heartbeat or upgrade deadline that has passed. Each runs at its scheduled time,
+/// not at the (possibly late) time this is called, so a late wake-up never stretches the
+/// heartbeat; polling requests call it too, so a session past its deadline is never served.
+pub(crate) fn on_timers(session: &Arc<SessionInner>) {
+    let now = Instant::now();
     loop {
-        let action = session.lock().proto.handle_timeout(Instant::now());
+        let action = {
+            let mut st = session.lock();
+            match st.proto.poll_timeout() {
+                Some(due) if due <= now => st.proto.handle_timeout(due),
+                _ => None,
+            }
+        };
         match action {
             Some(Action::SendPing) => {
                 let _ = session.enqueue([Packet::Ping(Str::default())]);

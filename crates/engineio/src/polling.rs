@@ -48,6 +48,8 @@ enum GetStart {
 
 /// A GET: answered at once when packets are queued, else when the next ones are.
 pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
+    // A deadline the driver has not handled yet (it may wake late) still applies.
+    crate::driver::on_timers(&session);
     let start = {
         let mut st = session.lock();
         start_get(&session, &mut st)
