@@ -9,6 +9,7 @@ use socketio_protocol::{
     encode_into, Decoder, DecoderLimits, Packet, PacketData, ProtocolRevision,
 };
 
+use crate::dynamic::Resolved;
 use crate::error::EmitError;
 use crate::handshake::Handshake;
 use crate::server::ServerInner;
@@ -28,6 +29,8 @@ struct ClientState {
     /// Namespaces whose middleware is running.
     connecting: HashSet<String>,
     connect_timer: Option<tokio::task::AbortHandle>,
+    /// Running while a binary packet waits for its attachments.
+    attachments_timer: Option<tokio::task::AbortHandle>,
 }
 
 /// The multiplexed connection under a socket (Node's `socket.client`).
@@ -66,7 +69,13 @@ impl Wire {
         encode_into(packet, rev, &mut text);
         let mut out = Vec::with_capacity(1 + packet.attachments().len());
         out.push(engineio::Packet::MessageFramed(Str::from(text)));
-        out.extend(packet.attachments().iter().cloned().map(engineio::Packet::Binary));
+        out.extend(
+            packet
+                .attachments()
+                .iter()
+                .cloned()
+                .map(engineio::Packet::Binary),
+        );
         Wire(out)
     }
 }
@@ -137,10 +146,42 @@ impl Client {
         decoded: Result<Option<Packet>, socketio_protocol::DecodeError>,
     ) {
         match decoded {
-            Ok(Some(packet)) => self.on_packet(packet),
-            Ok(None) => {}
+            Ok(Some(packet)) => {
+                if let Some(timer) = self.state().attachments_timer.take() {
+                    timer.abort();
+                }
+                self.on_packet(packet)
+            }
+            Ok(None) => self.await_attachments(),
             Err(e) => self.violation(&e),
         }
+    }
+
+    /// Attachments that never arrive: the connection is dropped after `attachments_timeout`.
+    fn await_attachments(self: &Arc<Self>) {
+        let mut st = self.state();
+        if st.attachments_timer.is_some() {
+            return;
+        }
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        let timeout = server.attachments_timeout();
+        let weak = Arc::downgrade(self);
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(client) = weak.upgrade() {
+                let pending = client
+                    .decoder
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .is_pending();
+                if pending {
+                    client.violation(&"binary attachments did not arrive in time");
+                }
+            }
+        });
+        st.attachments_timer = Some(timer.abort_handle());
     }
 
     fn on_packet(self: &Arc<Self>, packet: Packet) {
@@ -175,17 +216,48 @@ impl Client {
         }
     }
 
-    /// Joins `nsp`: namespace lookup, middleware, then CONNECT and the connection handlers.
+    /// Joins `nsp`: namespace lookup (exact, else a dynamic parent's match), middleware, then
+    /// CONNECT and the connection handlers.
     pub(crate) fn connect(self: &Arc<Self>, nsp: String, auth: Value) {
         let Some(server) = self.server.upgrade() else {
             return;
         };
-        let Some(ns) = server.namespace_for(&nsp) else {
-            tracing::debug!(target: "socketio::namespace", sid = %self.conn.id(), %nsp, "invalid namespace");
-            let error = serde_json::json!({ "message": "Invalid namespace" });
+        let joined = {
+            let st = self.state();
+            st.sockets.len() + st.connecting.len()
+        };
+        if joined >= server.max_namespaces() {
+            tracing::debug!(target: "socketio::namespace", sid = %self.conn.id(), %nsp, "too many namespaces");
+            let error = serde_json::json!({ "message": "Too many namespaces" });
             let _ = self.send(&Packet::connect_error(nsp, error));
             return;
-        };
+        }
+        match server.resolve_namespace(&nsp, &auth) {
+            Resolved::Found(ns) => self.connect_to(ns, nsp, auth),
+            Resolved::Missing => self.invalid_namespace(nsp),
+            Resolved::Pending(lookup) => {
+                self.state().connecting.insert(nsp.clone());
+                let client = self.clone();
+                tokio::spawn(async move {
+                    match lookup.await {
+                        Some(ns) => client.connect_to(ns, nsp, auth),
+                        None => {
+                            client.state().connecting.remove(&nsp);
+                            client.invalid_namespace(nsp);
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    fn invalid_namespace(&self, nsp: String) {
+        tracing::debug!(target: "socketio::namespace", sid = %self.conn.id(), %nsp, "invalid namespace");
+        let error = serde_json::json!({ "message": "Invalid namespace" });
+        let _ = self.send(&Packet::connect_error(nsp, error));
+    }
+
+    fn connect_to(self: &Arc<Self>, ns: crate::Namespace, nsp: String, auth: Value) {
         let id: Arc<str> = match self.rev {
             ProtocolRevision::V5 => Arc::from(engineio::Sid::generate().as_str()),
             ProtocolRevision::V4 if nsp == "/" => Arc::from(self.conn.id().as_str()),
@@ -206,6 +278,9 @@ impl Client {
                 Ok(()) => client.finish_connect(socket),
                 Err(e) => {
                     tracing::debug!(target: "socketio::namespace", sid = %client.conn.id(), %nsp, error = %e, "refused by middleware");
+                    if let Some(server) = client.server.upgrade() {
+                        server.after_refusal(&ns);
+                    }
                     let payload = match client.rev {
                         ProtocolRevision::V5 => {
                             let mut m = serde_json::Map::new();
@@ -234,6 +309,7 @@ impl Client {
         {
             let mut st = self.state();
             st.sockets.insert(nsp.clone(), socket.clone());
+            st.connecting.remove(&nsp);
             if let Some(timer) = st.connect_timer.take() {
                 timer.abort();
             }
@@ -252,10 +328,18 @@ impl Client {
     }
 }
 
-/// Protocol 4 CONNECT query → the `auth` object: string values, the last of repeated keys.
+/// Protocol 4 CONNECT query → the `auth` object: string values, the last of repeated keys,
+/// `+` as space. As Node's `querystring` (`maxKeys` 1000), only the first 1,000 `&`-separated
+/// pieces count, which bounds the work on a huge query.
 fn query_object(query: Option<&str>) -> Value {
+    const MAX_KEYS: usize = 1000;
+    let query = query.unwrap_or("");
+    let query = match query.match_indices('&').nth(MAX_KEYS - 1) {
+        Some((end, _)) => &query[..end],
+        None => query,
+    };
     let mut map = serde_json::Map::new();
-    for (k, v) in engineio::parse_query(query.unwrap_or("")) {
+    for (k, v) in engineio::parse_query(query) {
         map.insert(k, Value::String(v));
     }
     Value::Object(map)
@@ -280,7 +364,11 @@ impl engineio::Handler for Bridge {
             conn: conn.clone(),
             rev,
             server: self.server.clone(),
-            decoder: Mutex::new(Decoder::new(rev, DecoderLimits::default())),
+            decoder: Mutex::new(Decoder::new(
+                rev,
+                DecoderLimits::default()
+                    .with_max_attachment_bytes(server.max_http_buffer_size()),
+            )),
             state: Mutex::new(ClientState::default()),
         });
         conn.set_data(client.clone());
@@ -320,8 +408,14 @@ impl engineio::Handler for Bridge {
         let Some(client) = conn.data::<Client>() else {
             return;
         };
-        if let Some(timer) = client.state().connect_timer.take() {
-            timer.abort();
+        {
+            let mut st = client.state();
+            for timer in [st.connect_timer.take(), st.attachments_timer.take()]
+                .into_iter()
+                .flatten()
+            {
+                timer.abort();
+            }
         }
         client.close_all(reason.into());
     }

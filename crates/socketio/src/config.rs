@@ -1,5 +1,6 @@
 //! Server options, named after Node's `socket.io` options.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use engineio::EngineConfig;
@@ -20,12 +21,43 @@ pub struct ServerConfig {
     /// `connectTimeout`: default 45 s. A connection that joins no namespace in this time is
     /// closed. Cleared at the first join and never re-armed.
     pub connect_timeout: Duration,
+    /// Ours: how long a binary packet may wait for its attachments before the connection is
+    /// dropped (`forced close`). Default 10 s. Node has no bound.
+    pub attachments_timeout: Duration,
     /// The Engine.IO options (`pingInterval`, `maxHttpBufferSize`, `allowEIO3`...); its `path`
     /// is the Socket.IO `path`, default `/socket.io`.
     pub engine: EngineConfig,
     /// Ours: bounds on rooms per socket (default 10,000) and room-name length (default 1,024
     /// bytes); a `join` past them is refused. Node has none.
     pub room_limits: crate::RoomLimits,
+    /// `serveClient`: default true. Serve the `socket.io-client` bundle at `<path>/socket.io.js`
+    /// (also `.min.js`, `.msgpack.min.js`, `.esm.min.js` and the `.map` files) from
+    /// [`client_dir`](Self::client_dir).
+    pub serve_client: bool,
+    /// Ours: the folder of the `socket.io-client` npm package whose `dist/` is served (it holds
+    /// `package.json`, whose version is the `ETag`). Default: the `SOCKETIO_CLIENT_DIR`
+    /// environment variable when set, else `.cache/socket.io-client/package` in this
+    /// repository, which `scripts/fetch-client.sh` fills. Node serves its own copy.
+    pub client_dir: PathBuf,
+    /// `cleanupEmptyChildNamespaces`: default false. Remove a dynamic child namespace (see
+    /// [`Server::of_regex`](crate::Server::of_regex)) when its last socket leaves (ours: also
+    /// when the client that made it was refused and it has no socket).
+    pub cleanup_empty_child_namespaces: bool,
+    /// Ours: the most namespaces one connection may join (or be joining) at once; a CONNECT
+    /// past it gets CONNECT_ERROR `{"message":"Too many namespaces"}` and leaves no state.
+    /// Default 1,000. Node has none.
+    pub max_namespaces_per_connection: usize,
+}
+
+/// Where the served client bundle is looked for when no `client_dir` is set.
+pub(crate) fn default_client_dir() -> PathBuf {
+    match std::env::var_os("SOCKETIO_CLIENT_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../.cache/socket.io-client/package"
+        )),
+    }
 }
 
 impl Default for ServerConfig {
@@ -34,8 +66,13 @@ impl Default for ServerConfig {
         engine.path = "/socket.io".to_owned();
         ServerConfig {
             connect_timeout: Duration::from_secs(45),
+            attachments_timeout: Duration::from_secs(10),
             engine,
             room_limits: crate::RoomLimits::default(),
+            serve_client: true,
+            client_dir: default_client_dir(),
+            cleanup_empty_child_namespaces: false,
+            max_namespaces_per_connection: 1000,
         }
     }
 }
@@ -77,6 +114,12 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// See [`ServerConfig::attachments_timeout`].
+    pub fn attachments_timeout(mut self, d: Duration) -> Self {
+        self.0.attachments_timeout = d;
+        self
+    }
+
     /// `pingInterval`, default 25 s.
     pub fn ping_interval(mut self, d: Duration) -> Self {
         self.0.engine.ping_interval = d;
@@ -104,6 +147,31 @@ impl ServerConfigBuilder {
     /// Room limits; see [`ServerConfig::room_limits`].
     pub fn room_limits(mut self, limits: crate::RoomLimits) -> Self {
         self.0.room_limits = limits;
+        self
+    }
+
+    /// `serveClient`, default true; see [`ServerConfig::serve_client`].
+    pub fn serve_client(mut self, serve: bool) -> Self {
+        self.0.serve_client = serve;
+        self
+    }
+
+    /// Where the client bundle is; see [`ServerConfig::client_dir`].
+    pub fn client_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.0.client_dir = dir.into();
+        self
+    }
+
+    /// `cleanupEmptyChildNamespaces`, default false; see
+    /// [`ServerConfig::cleanup_empty_child_namespaces`].
+    pub fn cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
+        self.0.cleanup_empty_child_namespaces = cleanup;
+        self
+    }
+
+    /// See [`ServerConfig::max_namespaces_per_connection`].
+    pub fn max_namespaces_per_connection(mut self, max: usize) -> Self {
+        self.0.max_namespaces_per_connection = max;
         self
     }
 

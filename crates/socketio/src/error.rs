@@ -96,3 +96,14 @@ impl From<String> for MiddlewareError {
         MiddlewareError::new(m)
     }
 }
+
+/// Why the server's options could not be changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The server is already attached (its engine built by `layer`, `service`, `listen` or
+    /// `engine`, or given to `bind`): the path and the Engine.IO options are fixed from then
+    /// on. Set them before, or in the [`ServerConfig`](crate::ServerConfig).
+    #[error("the server is already attached; its path and engine options are fixed")]
+    Attached,
+}

@@ -50,6 +50,8 @@ mod adapter;
 mod args;
 mod client;
 mod config;
+mod dynamic;
+mod emitter;
 mod error;
 mod handshake;
 mod namespace;
@@ -57,6 +59,7 @@ mod operators;
 mod rooms;
 mod server;
 mod socket;
+mod static_files;
 
 pub use ack::AckSender;
 pub use adapter::{
@@ -67,7 +70,8 @@ pub use adapter::{
 pub use args::Args;
 pub use client::ClientRef;
 pub use config::{ServerConfig, ServerConfigBuilder};
-pub use error::{AckError, EmitError, MiddlewareError};
+pub use emitter::SocketEmitter;
+pub use error::{AckError, ConfigError, EmitError, MiddlewareError};
 pub use handshake::Handshake;
 pub use namespace::{Namespace, ServerAck};
 pub use operators::{
@@ -77,6 +81,7 @@ pub use rooms::{JoinError, RoomEvent, RoomLimits};
 pub use server::Server;
 pub use socket::{DisconnectReason, Socket, TimeoutSocket};
 pub use socketio_protocol::AnyValue;
+pub use static_files::{SocketIoLayer, SocketIoService};
 
 /// A room name. Every socket is in the room named by its own id.
 pub type Room = std::sync::Arc<str>;

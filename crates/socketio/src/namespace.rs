@@ -163,6 +163,17 @@ impl Namespace {
             .push(Arc::new(f));
     }
 
+    /// A dynamic child gets its parent's middleware and connection handlers as they are now.
+    pub(crate) fn inherit(&self, parent: &Namespace) {
+        let (middleware, connection) = {
+            let p = parent.listeners();
+            (p.middleware.clone(), p.connection.clone())
+        };
+        let mut l = self.listeners_mut();
+        l.middleware.extend(middleware);
+        l.connection.extend(connection);
+    }
+
     pub(crate) fn has_middleware(&self) -> bool {
         !self.listeners().middleware.is_empty()
     }
@@ -239,6 +250,23 @@ impl Namespace {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// The connected sockets of this node by id (the seed's `namespace.connected`).
+    ///
+    /// ```no_run
+    /// # fn f(io: socketio::Server) {
+    /// for (id, socket) in io.of("/chat").connected() {
+    ///     println!("{id}: {:?}", socket.rooms());
+    /// }
+    /// # }
+    /// ```
+    pub fn connected(&self) -> HashMap<Arc<str>, Socket> {
+        self.0
+            .sockets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The number of connected sockets on this node.

@@ -4,27 +4,64 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
-use engineio::{Engine, EngineLayer, EngineService, ServerHandle};
+use engineio::{Engine, ServerHandle};
 use serde::Serialize;
 
 use crate::adapter::{AdapterFactory, LocalAdapter};
 use crate::client::Bridge;
 use crate::config::ServerConfig;
-use crate::error::{EmitError, MiddlewareError};
+use crate::error::{ConfigError, EmitError, MiddlewareError};
 use crate::namespace::Namespace;
 use crate::operators::BroadcastOperator;
 use crate::socket::{DisconnectReason, Socket};
 use crate::Room;
 
 pub(crate) struct ServerInner {
-    pub(crate) config: ServerConfig,
-    adapter: RwLock<Arc<dyn AdapterFactory>>,
-    namespaces: RwLock<HashMap<String, Namespace>>,
+    settings: RwLock<Settings>,
+    pub(crate) adapter: RwLock<Arc<dyn AdapterFactory>>,
+    pub(crate) namespaces: RwLock<HashMap<String, Namespace>>,
+    pub(crate) parents: crate::dynamic::Parents,
     engine: std::sync::OnceLock<Engine>,
+    client_files: std::sync::OnceLock<Arc<crate::static_files::ClientFiles>>,
     listener: Mutex<Option<ServerHandle>>,
 }
 
+/// The options, editable until the server is attached (its engine built or bound).
+struct Settings {
+    config: ServerConfig,
+    attached: bool,
+}
+
 impl ServerInner {
+    fn settings(&self) -> std::sync::RwLockReadGuard<'_, Settings> {
+        self.settings.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn connect_timeout(&self) -> std::time::Duration {
+        self.settings().config.connect_timeout
+    }
+
+    pub(crate) fn attachments_timeout(&self) -> std::time::Duration {
+        self.settings().config.attachments_timeout
+    }
+
+    pub(crate) fn max_http_buffer_size(&self) -> usize {
+        self.settings().config.engine.max_http_buffer_size
+    }
+
+    pub(crate) fn room_limits(&self) -> crate::RoomLimits {
+        self.settings().config.room_limits
+    }
+
+    pub(crate) fn cleanup_empty_children(&self) -> bool {
+        self.settings().config.cleanup_empty_child_namespaces
+    }
+
+    pub(crate) fn max_namespaces(&self) -> usize {
+        self.settings().config.max_namespaces_per_connection
+    }
+
+    /// The namespace named exactly `name`, if it exists.
     pub(crate) fn namespace_for(&self, name: &str) -> Option<Namespace> {
         self.namespaces
             .read()
@@ -58,7 +95,7 @@ pub struct Server(pub(crate) Arc<ServerInner>);
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
-            .field("path", &self.0.config.path())
+            .field("path", &self.path())
             .finish_non_exhaustive()
     }
 }
@@ -75,36 +112,220 @@ impl Server {
         Self::with_config(ServerConfig::default())
     }
 
-    /// A server with these options.
+    /// A server with these options (Node's `new Server(opts)`): the Socket.IO options and,
+    /// in [`ServerConfig::engine`], the Engine.IO ones, passed through to the engine.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let io = socketio::Server::with_config(
+    ///     socketio::ServerConfig::builder()
+    ///         .path("/realtime")
+    ///         .serve_client(false)
+    ///         .ping_interval(Duration::from_secs(10))
+    ///         .build(),
+    /// );
+    /// assert_eq!(io.path(), "/realtime");
+    /// assert!(!io.serve_client());
+    /// assert_eq!(io.engine().config().ping_interval, Duration::from_secs(10));
+    /// ```
     pub fn with_config(config: ServerConfig) -> Self {
-        let engine_config = config.engine.clone();
         let inner = Arc::new(ServerInner {
-            config,
+            settings: RwLock::new(Settings {
+                config,
+                attached: false,
+            }),
             adapter: RwLock::new(Arc::new(LocalAdapter)),
             namespaces: RwLock::new(HashMap::new()),
+            parents: crate::dynamic::Parents::default(),
             engine: std::sync::OnceLock::new(),
+            client_files: std::sync::OnceLock::new(),
             listener: Mutex::new(None),
         });
-        let bridge = Bridge {
-            server: Arc::downgrade(&inner),
-        };
-        let _ = inner
-            .engine
-            .set(Engine::with_handler(engine_config, Arc::new(bridge)));
         let server = Server(inner);
         server.of("/");
         server
     }
 
-    /// The options.
-    pub fn config(&self) -> &ServerConfig {
-        &self.0.config
+    /// The options as they are now.
+    pub fn config(&self) -> ServerConfig {
+        self.0.settings().config.clone()
     }
 
-    /// The Engine.IO server under this one (Node's `io.engine`).
+    /// The Engine.IO server under this one (Node's `io.engine`). The first call attaches the
+    /// server: it builds the engine from the options (or returns the one given to
+    /// [`Server::bind`]), after which the path and the Engine.IO options are fixed.
     pub fn engine(&self) -> &Engine {
-        // Set in `with_config`, before the handle exists.
-        self.0.engine.get().expect("engine is set at construction")
+        self.0.engine.get_or_init(|| {
+            let config = self.attach_settings();
+            Engine::with_handler(config.engine, self.engine_handler())
+        })
+    }
+
+    /// Marks the server attached and returns the options it is attached with.
+    fn attach_settings(&self) -> ServerConfig {
+        let mut settings = self.0.settings.write().unwrap_or_else(|e| e.into_inner());
+        settings.attached = true;
+        settings.config.clone()
+    }
+
+    /// Edits the options while the server is not attached yet.
+    fn edit_settings(&self, edit: impl FnOnce(&mut ServerConfig)) -> Result<(), ConfigError> {
+        let mut settings = self.0.settings.write().unwrap_or_else(|e| e.into_inner());
+        if settings.attached {
+            return Err(ConfigError::Attached);
+        }
+        edit(&mut settings.config);
+        Ok(())
+    }
+
+    /// The Engine.IO handler that turns sessions into Socket.IO clients, for an engine built
+    /// by hand (Node's `io.bind(engine)`, advanced): build it with
+    /// `engineio::Engine::with_handler(config, io.engine_handler())`, then [`Server::bind`] it.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// let mut config = engineio::EngineConfig::default();
+    /// config.path = "/socket.io".to_owned();
+    /// let engine = engineio::Engine::with_handler(config, io.engine_handler());
+    /// io.bind(engine.clone()).unwrap();
+    /// assert_eq!(io.engine().config().path, engine.config().path);
+    /// ```
+    pub fn engine_handler(&self) -> Arc<dyn engineio::Handler> {
+        Arc::new(Bridge {
+            server: Arc::downgrade(&self.0),
+        })
+    }
+
+    /// Serves this server over `engine`, an Engine.IO server built by hand (Node's
+    /// `io.bind(engine)`, advanced). Its handler must hand sessions to this server: build it
+    /// with [`Server::engine_handler`], or forward each session with
+    /// [`Server::on_engine_connection`]. Fails once the server is attached.
+    pub fn bind(&self, engine: Engine) -> Result<(), ConfigError> {
+        let mut settings = self.0.settings.write().unwrap_or_else(|e| e.into_inner());
+        if settings.attached {
+            return Err(ConfigError::Attached);
+        }
+        settings.attached = true;
+        settings.config.engine = engine.config().clone();
+        self.0.engine.set(engine).map_err(|_| ConfigError::Attached)
+    }
+
+    /// Makes a Socket.IO client of a raw Engine.IO session (Node's `io.onconnection(conn)`,
+    /// advanced): for an engine whose own [`Handler`](engineio::Handler) receives the session
+    /// first. Forward its messages and close to [`Server::engine_handler`]'s handler.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use engineio::{CloseReason, Handler, Message, Socket};
+    ///
+    /// /// Logs sessions, then hands them to Socket.IO.
+    /// struct Logged { io: socketio::Server, sio: Arc<dyn Handler> }
+    /// impl Handler for Logged {
+    ///     fn on_connect(&self, conn: Socket) {
+    ///         println!("session {}", conn.id());
+    ///         self.io.on_engine_connection(conn);
+    ///     }
+    ///     fn on_message(&self, conn: &Socket, m: Message) { self.sio.on_message(conn, m) }
+    ///     fn on_close(&self, conn: &Socket, r: CloseReason) { self.sio.on_close(conn, r) }
+    /// }
+    ///
+    /// let io = socketio::Server::new();
+    /// let handler = Logged { io: io.clone(), sio: io.engine_handler() };
+    /// let mut config = engineio::EngineConfig::default();
+    /// config.path = "/socket.io".to_owned();
+    /// io.bind(engineio::Engine::new(config, handler)).unwrap();
+    /// ```
+    #[doc(alias = "onconnection")]
+    pub fn on_engine_connection(&self, conn: engineio::Socket) {
+        engineio::Handler::on_connect(
+            &Bridge {
+                server: Arc::downgrade(&self.0),
+            },
+            conn,
+        );
+    }
+
+    /// `serveClient`: whether the client bundle is served (default true).
+    pub fn serve_client(&self) -> bool {
+        self.0.settings().config.serve_client
+    }
+
+    /// Sets `serveClient` (Node's `io.serveClient(v)`): takes effect on the next request,
+    /// attached or not.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.set_serve_client(false);
+    /// assert!(!io.serve_client());
+    /// ```
+    pub fn set_serve_client(&self, serve: bool) {
+        self.0
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .config
+            .serve_client = serve;
+    }
+
+    /// `path`: where the server answers (default `/socket.io`).
+    pub fn path(&self) -> String {
+        match self.0.engine.get() {
+            Some(engine) => engine.config().path.clone(),
+            None => self.0.settings().config.path().to_owned(),
+        }
+    }
+
+    /// Sets `path` (Node's `io.path(v)`); fails once the server is attached, where Node's has
+    /// no effect.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.set_path("/realtime").unwrap();
+    /// assert_eq!(io.path(), "/realtime");
+    /// let _layer = io.layer(); // attached: the path is fixed now
+    /// assert!(io.set_path("/other").is_err());
+    /// ```
+    pub fn set_path(&self, path: impl Into<String>) -> Result<(), ConfigError> {
+        let path = path.into();
+        self.edit_settings(|c| c.engine.path = path)
+    }
+
+    /// Edits the Engine.IO options before the server is attached (Node passes its options
+    /// through to `engine.io`); fails once attached.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.set_engine_options(|engine| engine.allow_eio3 = true).unwrap();
+    /// assert!(io.engine().config().allow_eio3);
+    /// ```
+    pub fn set_engine_options(
+        &self,
+        edit: impl FnOnce(&mut engineio::EngineConfig),
+    ) -> Result<(), ConfigError> {
+        self.edit_settings(|c| edit(&mut c.engine))
+    }
+
+    /// The adapter factory (Node's `io.adapter()`).
+    pub fn adapter(&self) -> Arc<dyn AdapterFactory> {
+        self.0
+            .adapter
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The served client bundle, loaded when the server is attached.
+    pub(crate) fn client_files(&self) -> Arc<crate::static_files::ClientFiles> {
+        self.0
+            .client_files
+            .get_or_init(|| {
+                let config = self.0.settings().config.clone();
+                Arc::new(crate::static_files::ClientFiles::open(
+                    &config.client_dir,
+                    config.serve_client,
+                ))
+            })
+            .clone()
     }
 
     /// The namespace `name`, created if needed (`"chat"` is `/chat`).
@@ -127,13 +348,20 @@ impl Server {
                     .read()
                     .unwrap_or_else(|e| e.into_inner())
                     .clone();
-                Namespace::new(name, factory.as_ref(), self.0.config.room_limits)
+                Namespace::new(name, factory.as_ref(), self.0.room_limits())
             })
             .clone()
     }
 
     /// Sets the adapter (Node's `io.adapter(v)`): every namespace, existing and future, gets
-    /// one from `factory`. The default is [`LocalAdapter`] (one node).
+    /// one from `factory`. The default is [`LocalAdapter`] (one node). Dynamic parent
+    /// namespaces keep their own, which reaches their children.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.set_adapter(socketio::LocalAdapter);
+    /// let _factory = io.adapter();
+    /// ```
     pub fn set_adapter(&self, factory: impl AdapterFactory) {
         let factory: Arc<dyn AdapterFactory> = Arc::new(factory);
         *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = factory.clone();
@@ -280,19 +508,41 @@ impl Server {
         self.sockets().clients().await
     }
 
-    /// This server as a tower layer: requests under `path` are Socket.IO, the rest go on.
-    pub fn layer(&self) -> EngineLayer {
-        self.engine().layer()
-    }
-
-    /// This server in front of `inner`.
-    pub fn service<S>(&self, inner: S) -> EngineService<S> {
-        self.engine().service(inner)
-    }
-
-    /// Serves on `addr` on its own (Node's `new Server(3000)` / `io.listen`); other paths get
-    /// 404. Returns once the port is bound.
+    /// This server as a tower layer (Node's `io.attach(httpServer)`): the client bundle and the
+    /// requests under `path` are Socket.IO's, the rest go on. Attaches the server.
+    ///
+    /// ```no_run
+    /// use tower_layer::Layer;
+    /// # async fn f() -> std::io::Result<()> {
+    /// let io = socketio::Server::new();
+    /// // In axum: `Router::new().route(...).layer(io.layer())`.
+    /// let service = io.layer().layer(engineio::NotFound);
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// let server = engineio::serve(listener, service);
+    /// # server.shutdown().await; Ok(())
+    /// # }
+    /// ```
     #[doc(alias = "attach")]
+    pub fn layer(&self) -> crate::static_files::SocketIoLayer {
+        self.engine();
+        crate::static_files::SocketIoLayer::new(self.clone())
+    }
+
+    /// This server in front of `inner` (Node's `io.attach(httpServer)`); see
+    /// [`Server::layer`].
+    pub fn service<S>(&self, inner: S) -> crate::static_files::SocketIoService<S> {
+        crate::static_files::SocketIoService::new(self.clone(), self.engine().service(inner))
+    }
+
+    /// Synonym of [`Server::service`] (Node's `io.attach(srv)`): `app` is the request handler
+    /// (an axum `Router`, a hyper service...) that gets every request that is not Socket.IO's.
+    pub fn attach<S>(&self, app: S) -> crate::static_files::SocketIoService<S> {
+        self.service(app)
+    }
+
+    /// Serves on `addr` on its own (Node's `new Server(3000)`, `io.attach(3000)` and
+    /// `io.listen(3000)`); other paths get 404. Attaches the server; returns once the port is
+    /// bound.
     pub async fn listen(
         &self,
         addr: impl tokio::net::ToSocketAddrs,
@@ -324,9 +574,8 @@ impl Server {
         // Let polling clients between two polls collect their close packet before the
         // listener goes (bounded).
         let grace = self
-            .0
-            .config
-            .engine
+            .engine()
+            .config()
             .ping_timeout
             .min(std::time::Duration::from_secs(2));
         let deadline = tokio::time::Instant::now() + grace;

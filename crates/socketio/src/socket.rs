@@ -514,6 +514,29 @@ impl Socket {
         self.0.ns.0.rooms.socket_rooms(self.id())
     }
 
+    /// Emit modifiers (Node's `socket.compress(v)`): `socket.compress(false).emit(...)` sends
+    /// to this socket, asking for no compression; chain `to(room)` for a broadcast.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.compress(false).emit("an event", &serde_json::json!({"some": "data"}));
+    /// # }
+    /// ```
+    pub fn compress(&self, compress: bool) -> crate::SocketEmitter {
+        crate::SocketEmitter::new(self.clone()).compress(compress)
+    }
+
+    /// An emit dropped when the client cannot take it now (Node's `socket.volatile`).
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.volatile().emit("tick", &42);
+    /// # }
+    /// ```
+    pub fn volatile(&self) -> crate::SocketEmitter {
+        crate::SocketEmitter::new(self.clone()).volatile()
+    }
+
     /// A broadcast to `room` from this socket: every socket in it but this one.
     pub fn to(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
         self.broadcast().to(room)

@@ -1,0 +1,359 @@
+//! Dynamic namespaces (Node's `io.of(regex)` and `io.of(fn)`): parent namespaces that make a
+//! child namespace for each matching name a client connects to.
+//!
+//! socket.io 4.x `parent-namespace.ts`: parents are tried in the order they were made, the
+//! first match wins; the child is created (and registered) before its middleware runs; the
+//! parent's middleware and connection handlers *as they are then* are copied into it; the
+//! parent's emits reach every child. Here the parent's broadcasts go through a
+//! [`ParentAdapter`], which applies each operation to every child, as Node's
+//! `ParentBroadcastAdapter` does.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::adapter::{
+    Adapter, AdapterError, AdapterFactory, ClusterRequest, ClusterResponse, NamespaceHandle,
+    Responses,
+};
+use crate::namespace::Namespace;
+use crate::rooms::RoomEvent;
+use crate::server::{Server, ServerInner};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+type PredicateFn = Arc<dyn Fn(String, Value) -> BoxFuture<bool> + Send + Sync>;
+
+enum Matcher {
+    Regex(regex::Regex),
+    Predicate(PredicateFn),
+}
+
+type Children = RwLock<Vec<Namespace>>;
+
+struct Parent {
+    matcher: Matcher,
+    ns: Namespace,
+    children: Arc<Children>,
+}
+
+/// The parent namespaces of a server, in creation order.
+#[derive(Default)]
+pub(crate) struct Parents {
+    list: RwLock<Vec<Arc<Parent>>>,
+    count: AtomicUsize,
+}
+
+impl Parents {
+    fn snapshot(&self) -> Vec<Arc<Parent>> {
+        self.list.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+}
+
+/// What a CONNECT's namespace name resolves to.
+pub(crate) enum Resolved {
+    /// An existing namespace, or a child created just now.
+    Found(Namespace),
+    /// No namespace by that name and no parent matching it.
+    Missing,
+    /// An async predicate is deciding.
+    Pending(BoxFuture<Option<Namespace>>),
+}
+
+impl ServerInner {
+    /// The namespace a client joining `name` with `auth` gets: the exact match (synchronous),
+    /// else the first parent that matches, which creates the child. Regex parents answer at
+    /// once; from the first predicate parent on, the answer is a future.
+    pub(crate) fn resolve_namespace(self: &Arc<Self>, name: &str, auth: &Value) -> Resolved {
+        if let Some(ns) = self.namespace_for(name) {
+            return Resolved::Found(ns);
+        }
+        if self.parents.is_empty() {
+            return Resolved::Missing;
+        }
+        let parents = self.parents.snapshot();
+        for (i, parent) in parents.iter().enumerate() {
+            match &parent.matcher {
+                Matcher::Regex(re) => {
+                    if re.is_match(name) {
+                        return Resolved::Found(self.create_child(parent, name));
+                    }
+                }
+                Matcher::Predicate(_) => {
+                    let server = self.clone();
+                    let rest: Vec<Arc<Parent>> = parents[i..].to_vec();
+                    let name = name.to_owned();
+                    let auth = auth.clone();
+                    return Resolved::Pending(Box::pin(async move {
+                        for parent in rest {
+                            let matched = match &parent.matcher {
+                                Matcher::Regex(re) => re.is_match(&name),
+                                Matcher::Predicate(p) => p(name.clone(), auth.clone()).await,
+                            };
+                            if matched {
+                                return Some(server.create_child(&parent, &name));
+                            }
+                        }
+                        None
+                    }));
+                }
+            }
+        }
+        Resolved::Missing
+    }
+
+    /// Creates (or, if one was made in the meantime, returns) the child `name` of `parent`.
+    fn create_child(self: &Arc<Self>, parent: &Parent, name: &str) -> Namespace {
+        let factory = self
+            .adapter
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let child = {
+            let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(existing) = map.get(name) {
+                return existing.clone();
+            }
+            let child = Namespace::new(name.to_owned(), factory.as_ref(), self.room_limits());
+            child.inherit(&parent.ns);
+            map.insert(name.to_owned(), child.clone());
+            child
+        };
+        parent
+            .children
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(child.clone());
+        tracing::debug!(target: "socketio::namespace", %name, parent = %parent.ns.name(), "dynamic namespace created");
+        if self.cleanup_empty_children() {
+            let server = Arc::downgrade(self);
+            let children = Arc::downgrade(&parent.children);
+            let weak = Arc::downgrade(&child.0);
+            child.on_room_event(move |event| {
+                if let RoomEvent::DeleteRoom(_) = event {
+                    if let Some(ns) = weak.upgrade().map(Namespace) {
+                        remove_if_empty(&server, &children, &ns);
+                    }
+                }
+            });
+        }
+        child
+    }
+
+    /// After a refusal by the middleware: a child left without sockets goes when cleanup is on.
+    pub(crate) fn after_refusal(self: &Arc<Self>, ns: &Namespace) {
+        if !self.cleanup_empty_children() {
+            return;
+        }
+        for parent in self.parents.snapshot() {
+            let is_child = parent
+                .children
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .any(|c| Arc::ptr_eq(&c.0, &ns.0));
+            if is_child {
+                remove_if_empty(&Arc::downgrade(self), &Arc::downgrade(&parent.children), ns);
+                return;
+            }
+        }
+    }
+}
+
+/// `cleanupEmptyChildNamespaces`: drops `ns` from the server and its parent once empty.
+fn remove_if_empty(server: &Weak<ServerInner>, children: &Weak<Children>, ns: &Namespace) {
+    if !ns.is_empty() {
+        return;
+    }
+    if let Some(server) = server.upgrade() {
+        let mut map = server.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        if map.get(ns.name()).is_some_and(|n| Arc::ptr_eq(&n.0, &ns.0)) {
+            map.remove(ns.name());
+            tracing::debug!(target: "socketio::namespace", name = %ns.name(), "empty dynamic namespace removed");
+        }
+    }
+    if let Some(children) = children.upgrade() {
+        children
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|c| !Arc::ptr_eq(&c.0, &ns.0));
+    }
+}
+
+/// The adapter of a parent namespace: every operation goes to each child (locally, and
+/// through the child's own adapter to the other nodes). `fetch_sockets` and
+/// `server_side_emit` are refused, as in Node.
+struct ParentAdapter {
+    children: Weak<Children>,
+}
+
+impl ParentAdapter {
+    fn children(&self) -> Vec<Namespace> {
+        self.children
+            .upgrade()
+            .map(|c| c.read().unwrap_or_else(|e| e.into_inner()).clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Adapter for ParentAdapter {
+    /// One "node" per child per node serving it, so that the broadcast operators, which
+    /// publish whenever there is more than one node, always publish to the children (at
+    /// least 2, so that an empty parent still refuses `fetch_sockets`).
+    fn server_count(&self) -> usize {
+        let children: usize = self
+            .children()
+            .iter()
+            .map(|c| c.adapter().server_count())
+            .sum();
+        1 + children.max(1)
+    }
+
+    fn publish(&self, request: ClusterRequest) -> Result<Responses, AdapterError> {
+        match &request {
+            ClusterRequest::FetchSockets { .. } => {
+                return Err(AdapterError::Unsupported(
+                    "fetch_sockets on a parent namespace",
+                ))
+            }
+            ClusterRequest::ServerSideEmit { .. } => {
+                return Err(AdapterError::Unsupported(
+                    "server_side_emit on a parent namespace",
+                ))
+            }
+            _ => {}
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let children = self.children();
+        if children.is_empty() {
+            // A broadcast with acks waits for one count per "node" (see `server_count`).
+            if matches!(request, ClusterRequest::Broadcast { with_ack: true, .. }) {
+                let _ = tx.send(ClusterResponse::BroadcastClientCount(0));
+            }
+            return Ok(rx);
+        }
+        for child in children {
+            let adapter = child.adapter();
+            if adapter.server_count() > 1 {
+                let mut remote = adapter.publish(request.clone())?;
+                let tx = tx.clone();
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        while let Some(r) = remote.recv().await {
+                            if tx.send(r).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            }
+            child.apply_remote(request.clone(), tx.clone());
+        }
+        Ok(rx)
+    }
+}
+
+/// Makes the [`ParentAdapter`] of a new parent.
+struct ParentAdapterFactory(Weak<Children>);
+
+impl AdapterFactory for ParentAdapterFactory {
+    fn create(&self, _handle: NamespaceHandle) -> Arc<dyn Adapter> {
+        Arc::new(ParentAdapter {
+            children: self.0.clone(),
+        })
+    }
+}
+
+impl Server {
+    fn add_parent(&self, matcher: Matcher) -> Namespace {
+        let n = self.0.parents.count.fetch_add(1, Ordering::Relaxed);
+        let children: Arc<Children> = Arc::default();
+        let ns = Namespace::new(
+            format!("/_{n}"),
+            &ParentAdapterFactory(Arc::downgrade(&children)),
+            self.0.room_limits(),
+        );
+        self.0
+            .parents
+            .list
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(Parent {
+                matcher,
+                ns: ns.clone(),
+                children,
+            }));
+        ns
+    }
+
+    /// A parent namespace for every name matching `regex` (Node's `io.of(/regex/)`).
+    ///
+    /// A client connecting to a matching name that does not exist yet creates that child
+    /// namespace, which gets the parent's middleware and connection handlers as they are
+    /// then (register them before clients come). Parents are tried in the order they were
+    /// made; the first match wins. The parent's `emit`, `to(...)`, `sockets_join` and
+    /// `disconnect_sockets` reach every child; its `fetch_sockets` is an error. The parent's
+    /// own name is `/_0`, `/_1`... as in Node.
+    ///
+    /// ```no_run
+    /// # fn f(io: socketio::Server) {
+    /// let workspaces = io.of_regex(regex::Regex::new(r"^/workspace-\d+$").unwrap());
+    /// workspaces.on_connection(|socket| {
+    ///     // `socket.ns()` is the child, such as `/workspace-42`.
+    ///     let _ = socket.emit("hello", socket.ns().name());
+    /// });
+    /// // Every socket of every workspace.
+    /// let _ = workspaces.emit("announcement", &"maintenance at noon");
+    /// # }
+    /// ```
+    #[doc(alias = "of")]
+    pub fn of_regex(&self, regex: regex::Regex) -> Namespace {
+        self.add_parent(Matcher::Regex(regex))
+    }
+
+    /// A parent namespace for every name that `allowed(name, auth)` accepts (Node's
+    /// `io.of((name, auth, next) => ...)`). `auth` is the CONNECT's auth payload (for
+    /// socket.io-client 2.x, its namespace query). Otherwise as [`Server::of_regex`].
+    ///
+    /// ```no_run
+    /// # fn f(io: socketio::Server) {
+    /// let rooms = io.of_fn(|name, auth| async move {
+    ///     name.starts_with("/room-") && auth.get("token").is_some()
+    /// });
+    /// rooms.on_connection(|socket| {
+    ///     let _ = socket.emit("joined", socket.ns().name());
+    /// });
+    /// # }
+    /// ```
+    #[doc(alias = "of")]
+    pub fn of_fn<F, Fut>(&self, allowed: F) -> Namespace
+    where
+        F: Fn(String, Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.add_parent(Matcher::Predicate(Arc::new(move |name, auth| {
+            Box::pin(allowed(name, auth))
+        })))
+    }
+
+    /// The children a parent namespace made so far (empty for any other namespace).
+    pub fn children_of(&self, parent: &Namespace) -> Vec<Namespace> {
+        self.0
+            .parents
+            .snapshot()
+            .iter()
+            .find(|p| Arc::ptr_eq(&p.ns.0, &parent.0))
+            .map(|p| p.children.read().unwrap_or_else(|e| e.into_inner()).clone())
+            .unwrap_or_default()
+    }
+}
