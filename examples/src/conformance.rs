@@ -82,6 +82,7 @@ pub fn engine_config(options: &Options) -> EngineConfig {
         .ping_timeout(options.ping_timeout)
         .max_http_buffer_size(1_000_000)
         .allow_eio3(true)
+        .cors(engineio::CorsOptions::default())
         .build()
 }
 

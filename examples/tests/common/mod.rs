@@ -1111,3 +1111,364 @@ pub async fn run_node(script: &str, config: &Value, within: Duration) -> Value {
 pub async fn run_python(script: &str, config: &Value, within: Duration) -> Value {
     ClientProcess::python(script, config).result(within).await
 }
+
+// ---------------------------------------------------------------------------------------------
+// EIO-3: custom engines, a client served during a test, raw WebSocket bytes
+
+/// Sends every message back to its own session, and remembers close reasons.
+#[derive(Debug, Default)]
+pub struct EchoHandler {
+    /// The reasons of the sessions closed so far, in order.
+    pub closes: Mutex<Vec<engineio::CloseReason>>,
+}
+
+impl engineio::Handler for EchoHandler {
+    fn on_connect(&self, _socket: engineio::Socket) {}
+
+    fn on_message(&self, socket: &engineio::Socket, message: engineio::Message) {
+        let _ = socket.send(message);
+    }
+
+    fn on_close(&self, _socket: &engineio::Socket, reason: engineio::CloseReason) {
+        if let Ok(mut c) = self.closes.lock() {
+            c.push(reason);
+        }
+    }
+}
+
+impl EchoHandler {
+    /// The close reasons seen so far.
+    pub fn closes(&self) -> Vec<engineio::CloseReason> {
+        self.closes.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+/// An in-process echo engine at `/engine.io/` with these options, as a [`Fixture`], with the
+/// engine and its handler.
+pub async fn engine_fixture_with(
+    config: engineio::EngineConfig,
+    serve: engineio::ServeConfig,
+) -> (Fixture, engineio::Engine, Arc<EchoHandler>) {
+    let handler = Arc::new(EchoHandler::default());
+    let engine = engineio::Engine::with_handler(config, handler.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("local_addr: {e}"));
+    let server = engineio::serve_with(listener, engine.service(engineio::NotFound), serve);
+    let closing = engine.clone();
+    let stop: StopFn = Box::new(move || {
+        Box::pin(async move {
+            closing.close();
+            server.shutdown().await;
+        })
+    });
+    let fixture = Fixture {
+        base: format!("http://{addr}"),
+        addr,
+        stop: Mutex::new(Some(stop)),
+    };
+    (fixture, engine, handler)
+}
+
+/// The conformance fixture's engine options (heartbeat 300/200 ms, `allowEIO3`, CORS for any
+/// origin), to start from.
+pub fn conformance_engine_config() -> engineio::EngineConfig {
+    examples::conformance::engine_config(&examples::conformance::Options::default())
+}
+
+/// Waits (bounded) until `cond` holds; panics with `what` otherwise.
+pub async fn eventually(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
+        sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A well-behaved client served while a test does something hostile: in the background it
+/// echoes over a WebSocket session and over a polling session, in turn, until finished.
+pub struct Bystander {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<Result<usize, String>>,
+}
+
+impl std::fmt::Debug for Bystander {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bystander")
+    }
+}
+
+/// Starts a [`Bystander`] against the echo engine at `addr`.
+pub async fn bystander(addr: SocketAddr) -> Bystander {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let mut ws = match Ws::connect(addr, "/engine.io/?EIO=4&transport=websocket").await {
+        Ok(ws) => ws,
+        Err(e) => panic!("bystander WebSocket: {e:?}"),
+    };
+    let _open = ws.recv_text().await;
+    let res = send(
+        addr,
+        &Request::get("/engine.io/?EIO=4&transport=polling".to_owned()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("bystander handshake: {e}"));
+    let sid = parse_open(&String::from_utf8_lossy(&res.body))["sid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("bystander: no sid"))
+        .to_owned();
+    let task = tokio::spawn(async move {
+        let query = format!("/engine.io/?EIO=4&transport=polling&sid={sid}");
+        let mut n = 0usize;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            let text = format!("4bystander {n}");
+            ws.send_text(&text).await;
+            match timeout(STEP, ws.recv_data()).await {
+                Ok(WsFrame::Text(t)) if t == text => {}
+                other => return Err(format!("websocket echo {n}: {other:?}")),
+            }
+            let post = Request::post(query.clone(), text.clone().into_bytes())
+                .header("Content-Type", TEXT_PLAIN);
+            match send(addr, &post).await {
+                Ok(r) if r.status == 200 => {}
+                other => return Err(format!("polling post {n}: {other:?}")),
+            }
+            let deadline = Instant::now() + STEP;
+            loop {
+                let res = send(addr, &Request::get(query.clone()))
+                    .await
+                    .map_err(|e| format!("polling get {n}: {e}"))?;
+                if res.status != 200 {
+                    return Err(format!("polling get {n}: {res:?}"));
+                }
+                let packets = decode_v4_payload(&String::from_utf8_lossy(&res.body));
+                if packets.iter().any(|p| p == "2") {
+                    let pong = Request::post(query.clone(), b"3".to_vec())
+                        .header("Content-Type", TEXT_PLAIN);
+                    let _ = send(addr, &pong).await;
+                }
+                if packets.contains(&text) {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!("polling echo {n} missing"));
+                }
+            }
+            n += 1;
+            sleep(Duration::from_millis(5)).await;
+        }
+        ws.close().await;
+        Ok(n)
+    });
+    Bystander { stop, task }
+}
+
+impl Bystander {
+    /// Stops it and asserts that it was served throughout (at least one round trip each way,
+    /// no failure); returns the number of round trips.
+    pub async fn finish(self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        match timeout(STEP * 2, self.task).await {
+            Ok(Ok(Ok(n))) => {
+                assert!(n > 0, "bystander made no round trip");
+                n
+            }
+            Ok(Ok(Err(e))) => panic!("bystander failed: {e}"),
+            Ok(Err(e)) => panic!("bystander panicked: {e}"),
+            Err(_) => panic!("bystander did not stop"),
+        }
+    }
+}
+
+/// A WebSocket handshake written by hand on a new connection: returns the stream and the
+/// response (status, headers) once its head is read. `extra` headers are added as given.
+pub async fn raw_ws_handshake(
+    addr: SocketAddr,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> std::io::Result<(TcpStream, Response)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let mut head = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    );
+    for (k, v) in extra {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    // Read the head byte by byte so that no frame after it is consumed.
+    let mut buf = Vec::new();
+    while !buf.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        if timeout(STEP, stream.read_exact(&mut b)).await.is_err() {
+            return Err(std::io::Error::other("no handshake answer in time"));
+        }
+        buf.push(b[0]);
+        if buf.len() > 64 * 1024 {
+            return Err(std::io::Error::other("answer head too long"));
+        }
+    }
+    let mut cursor = &buf[..];
+    let mut res = read_response(&mut cursor, "HEAD").await?;
+    if res.status != 101 {
+        // Read the refusal's body too.
+        if let Some(len) = res
+            .header("content-length")
+            .and_then(|l| l.parse::<usize>().ok())
+        {
+            let mut body = vec![0u8; len];
+            let _ = timeout(STEP, stream.read_exact(&mut body)).await;
+            res.body = body;
+        }
+    }
+    Ok((stream, res))
+}
+
+/// A client frame: FIN, RSV bits (`rsv` as 0b100 for RSV1), opcode, masked with a fixed key
+/// unless `masked` is false.
+pub fn raw_ws_frame(fin: bool, rsv: u8, opcode: u8, masked: bool, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![(u8::from(fin) << 7) | ((rsv & 7) << 4) | (opcode & 0x0f)];
+    let mask_bit = if masked { 0x80 } else { 0 };
+    let len = payload.len();
+    if len < 126 {
+        out.push(mask_bit | len as u8);
+    } else if len < 65536 {
+        out.push(mask_bit | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(mask_bit | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    let key = [0x12u8, 0x34, 0x56, 0x78];
+    if masked {
+        out.extend_from_slice(&key);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    } else {
+        out.extend_from_slice(payload);
+    }
+    out
+}
+
+/// A frame from the server, as read by [`raw_ws_read`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawWsFrame {
+    /// FIN.
+    pub fin: bool,
+    /// The RSV bits (0b100 is RSV1).
+    pub rsv: u8,
+    /// The opcode.
+    pub opcode: u8,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+impl RawWsFrame {
+    /// The close code of a close frame, if it has one.
+    pub fn close_code(&self) -> Option<u16> {
+        (self.opcode == 8 && self.payload.len() >= 2)
+            .then(|| u16::from_be_bytes([self.payload[0], self.payload[1]]))
+    }
+}
+
+/// Reads one server frame within `within`: `None` on a timeout, `Some(Err)` when the connection
+/// ends or fails.
+pub async fn raw_ws_read(
+    stream: &mut TcpStream,
+    within: Duration,
+) -> Option<std::io::Result<RawWsFrame>> {
+    let read = async {
+        let mut h = [0u8; 2];
+        stream.read_exact(&mut h).await?;
+        let len = match h[1] & 0x7f {
+            126 => {
+                let mut b = [0u8; 2];
+                stream.read_exact(&mut b).await?;
+                u64::from(u16::from_be_bytes(b))
+            }
+            127 => {
+                let mut b = [0u8; 8];
+                stream.read_exact(&mut b).await?;
+                u64::from_be_bytes(b)
+            }
+            n => u64::from(n),
+        };
+        if len > 64 << 20 {
+            return Err(std::io::Error::other("server frame over 64 MiB"));
+        }
+        let mut payload = vec![0u8; len as usize];
+        stream.read_exact(&mut payload).await?;
+        Ok(RawWsFrame {
+            fin: h[0] & 0x80 != 0,
+            rsv: (h[0] >> 4) & 7,
+            opcode: h[0] & 0x0f,
+            payload,
+        })
+    };
+    timeout(within, read).await.ok()
+}
+
+/// Reads server frames until a close frame or the end of the connection (within `within`,
+/// else panics); returns the close code, if a close frame with one came.
+pub async fn raw_ws_wait_closed(stream: &mut TcpStream, within: Duration) -> Option<u16> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match raw_ws_read(stream, left).await {
+            None => panic!("connection still open after {within:?}"),
+            Some(Err(_)) => return None,
+            Some(Ok(f)) if f.opcode == 8 => return f.close_code(),
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+/// Decompresses gzip (`gzip`) or zlib (`deflate`) bytes with the system's Python.
+pub fn python_decompress(encoding: &str, data: &[u8]) -> Vec<u8> {
+    let program = if venv_python().exists() {
+        venv_python()
+    } else {
+        PathBuf::from("python3")
+    };
+    let wbits = if encoding == "gzip" { 31 } else { 15 };
+    let script = format!(
+        "import sys, zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read(), {wbits}))"
+    );
+    let mut child = std::process::Command::new(program)
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python: {e}"));
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("stdin"));
+        stdin
+            .write_all(data)
+            .unwrap_or_else(|e| panic!("python stdin: {e}"));
+    }
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("python: {e}"));
+    assert!(
+        out.status.success(),
+        "python could not decompress {encoding}"
+    );
+    out.stdout
+}
+
+/// The resident set size of a process, in KiB, from `/proc/{pid}/status`.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/status: {e}"));
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no VmRSS for {pid}"))
+}
