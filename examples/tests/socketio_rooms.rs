@@ -197,3 +197,38 @@ async fn acks_for_ids_never_sent_are_ignored() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn attachments_that_never_come_close_the_connection_after_the_bound() {
+    with_timeout(Duration::from_secs(30), async {
+        let config = ServerConfig::builder()
+            .attachments_timeout(Duration::from_millis(300))
+            .build();
+        let io = Server::with_config(config);
+        io.on_connection(|socket| {
+            let _ = socket.emit("hello", &());
+            socket.on("echo", |_s, args: socketio::Args, ack: AckSender| {
+                let _ = ack.send(&args);
+            });
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+        let mut bystander = client(addr).await;
+        let mut ws = client(addr).await;
+        ws.send_text(r#"452-["echo",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]"#)
+            .await;
+        ws.send_binary(&[1]).await;
+        let start = std::time::Instant::now();
+        let (before, _) = ws.wait_closed(Duration::from_secs(3)).await;
+        assert!(before.is_empty(), "{before:?}");
+        assert!(
+            start.elapsed() >= Duration::from_millis(250),
+            "{:?}",
+            start.elapsed()
+        );
+        let mut skipped = Vec::new();
+        let echoed = call(&mut bystander, 1, "echo", "fine", &mut skipped).await;
+        assert_eq!(echoed, serde_json::json!(["fine"]));
+        io.close().await;
+    })
+    .await;
+}

@@ -91,7 +91,8 @@ mod tests {
     fn framed_message_is_shared_not_copied() {
         let framed = text("4é€😀");
         for version in [V3, V4] {
-            let Frame::Text(out) = encode_frame(&Packet::MessageFramed(framed.clone()), version, false)
+            let Frame::Text(out) =
+                encode_frame(&Packet::MessageFramed(framed.clone()), version, false)
             else {
                 panic!("text frame expected");
             };

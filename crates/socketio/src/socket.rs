@@ -459,7 +459,11 @@ impl Socket {
         let payload = to_payload(Some(event), data)?;
         let outgoing = self.handlers().any_outgoing.clone();
         if !outgoing.is_empty() {
-            let args = payload_args(&payload);
+            let mut args = payload_args(&payload);
+            // The event name is not an argument.
+            if !args.0.is_empty() {
+                args.0.remove(0);
+            }
             for f in outgoing {
                 f(self, event, &args);
             }

@@ -1,0 +1,267 @@
+//! The socket API's semantics, driven over raw WebSocket: several handlers per event, `off`,
+//! catch-all handlers in and out, per-packet middleware, reserved names, wrong argument shapes,
+//! single-use acks, `disconnecting` with rooms readable, disconnect reasons, and arrival order.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+#[path = "sio_common/mod.rs"]
+mod sio_common;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use sio_common::{with_timeout, SioWs};
+use socketio::{AckSender, Args, DisconnectReason, EmitError, Server};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+async fn start(
+    setup: impl Fn(socketio::Socket, Log) + Send + Sync + 'static,
+) -> (Server, SocketAddr, Log) {
+    let io = Server::new();
+    let log: Log = Arc::default();
+    let l = log.clone();
+    io.on_connection(move |socket| {
+        setup(socket.clone(), l.clone());
+        let _ = socket.emit("hello", &());
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    (io, addr, log)
+}
+
+async fn client(addr: SocketAddr) -> SioWs {
+    let mut ws = SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+        .await
+        .unwrap();
+    ws.set_auto_pong(true);
+    let _open = ws.recv_text().await;
+    ws.join("/", None).await;
+    ws
+}
+
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+#[tokio::test]
+async fn handlers_any_and_off() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, log) = start(|socket, log| {
+            let l = log.clone();
+            socket.on("ev", move |_s, n: u32, _ack| {
+                l.lock().unwrap().push(format!("first {n}"))
+            });
+            let l = log.clone();
+            socket.on("ev", move |_s, n: u32, _ack| {
+                l.lock().unwrap().push(format!("second {n}"))
+            });
+            let l = log.clone();
+            socket.on_any(move |_s, event, args| {
+                l.lock()
+                    .unwrap()
+                    .push(format!("any {event} {}", args.len()))
+            });
+            let l = log.clone();
+            socket.prepend_any(move |_s, event, _args| {
+                l.lock().unwrap().push(format!("prepended {event}"))
+            });
+            let l = log.clone();
+            socket.on("stop", move |socket, _: Args, _ack| {
+                socket.off("ev");
+                socket.off_any();
+                l.lock().unwrap().push("stopped".into());
+            });
+        })
+        .await;
+        let mut ws = client(addr).await;
+        ws.send_text(r#"42["ev",1]"#).await;
+        ws.send_text(r#"42["stop"]"#).await;
+        ws.send_text(r#"42["ev",2]"#).await;
+        settle().await;
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "prepended ev",
+                "any ev 1",
+                "first 1",
+                "second 1",
+                "prepended stop",
+                "any stop 0",
+                "stopped"
+            ]
+        );
+        io.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_argument_shape_skips_the_handler_and_keeps_the_connection() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, log) = start(|socket, log| {
+            let l = log.clone();
+            socket.on("typed", move |_s, (a, b): (String, u32), _ack| {
+                l.lock().unwrap().push(format!("{a}{b}"))
+            });
+            socket.on("echo", |_s, args: Args, ack: AckSender| {
+                let _ = ack.send(&args);
+            });
+        })
+        .await;
+        let mut ws = client(addr).await;
+        ws.send_text(r#"42["typed",1,"x"]"#).await;
+        ws.send_text(r#"42["typed","ok",7]"#).await;
+        ws.send_text(r#"421["echo","alive"]"#).await;
+        assert_eq!(ws.recv_data_text().await, r#"431["alive"]"#);
+        assert_eq!(*log.lock().unwrap(), ["ok7"]);
+        io.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn packet_middleware_error_goes_to_the_error_handlers_and_sends_nothing() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, log) = start(|socket, log| {
+            socket.use_packet(|_s, event, _args| {
+                if event == "forbidden" {
+                    Err("not allowed".to_owned())
+                } else {
+                    Ok(())
+                }
+            });
+            let l = log.clone();
+            socket.on_error(move |_s, e| l.lock().unwrap().push(format!("error {e}")));
+            let l = log.clone();
+            socket.on("forbidden", move |_s, _: Args, _ack| {
+                l.lock().unwrap().push("ran".into())
+            });
+            socket.on("echo", |_s, args: Args, ack: AckSender| {
+                let _ = ack.send(&args);
+            });
+        })
+        .await;
+        let mut ws = client(addr).await;
+        ws.send_text(r#"425["forbidden"]"#).await;
+        ws.send_text(r#"426["echo",1]"#).await;
+        assert_eq!(ws.recv_data_text().await, "436[1]");
+        assert_eq!(*log.lock().unwrap(), ["error not allowed"]);
+        io.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn acks_are_single_use_and_outgoing_any_sees_emits() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, log) = start(|socket, log| {
+            socket.on("q", |_s, _: Args, ack: AckSender| {
+                let _ = ack.clone().send(&"first");
+                let _ = ack.send(&"second");
+            });
+            socket.on("q", |_s, _: Args, ack: AckSender| {
+                let _ = ack.send(&"other handler");
+            });
+            let l = log.clone();
+            socket.on_any_outgoing(move |_s, event, args| {
+                l.lock()
+                    .unwrap()
+                    .push(format!("out {event} {}", args.len()))
+            });
+            assert!(matches!(
+                socket.emit("disconnect", &()),
+                Err(EmitError::ReservedEvent(_))
+            ));
+        })
+        .await;
+        let mut ws = client(addr).await;
+        ws.send_text(r#"429["q"]"#).await;
+        assert_eq!(ws.recv_data_text().await, r#"439["first"]"#);
+        ws.assert_silent(Duration::from_millis(200)).await;
+        assert_eq!(*log.lock().unwrap(), ["out hello 0"]);
+        io.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn disconnect_reasons_and_rooms_while_disconnecting() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, log) = start(|socket, log| {
+            let _ = socket.join("lobby");
+            let l = log.clone();
+            socket.on_disconnecting(move |s, reason| {
+                let mut rooms: Vec<String> = s.rooms().iter().map(|r| r.to_string()).collect();
+                rooms.retain(|r| r == "lobby");
+                l.lock()
+                    .unwrap()
+                    .push(format!("disconnecting {reason} {rooms:?}"));
+            });
+            let l = log.clone();
+            socket.on_disconnect(move |s, reason| {
+                l.lock()
+                    .unwrap()
+                    .push(format!("disconnect {reason} {}", s.rooms().len()));
+            });
+            socket.on("kick", |s, _: Args, _ack| s.disconnect(false));
+        })
+        .await;
+        let mut a = client(addr).await;
+        a.send_text("41").await;
+        settle().await;
+        let mut b = client(addr).await;
+        b.send_text(r#"42["kick"]"#).await;
+        assert_eq!(b.recv_data_text().await, "41");
+        settle().await;
+        let c = client(addr).await;
+        c.close().await;
+        settle().await;
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                r#"disconnecting client namespace disconnect ["lobby"]"#,
+                "disconnect client namespace disconnect 0",
+                r#"disconnecting server namespace disconnect ["lobby"]"#,
+                "disconnect server namespace disconnect 0",
+                r#"disconnecting transport close ["lobby"]"#,
+                "disconnect transport close 0",
+            ]
+        );
+        // After `41` on its only namespace the session stays open (no connect timeout).
+        a.send_text("40").await;
+        assert_eq!(io.engine().clients_count(), 2);
+        let _ = DisconnectReason::ServerShuttingDown;
+        io.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_of_one_socket_arrive_in_order() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, log) = start(|socket, log| {
+            let l = log.clone();
+            socket.on("n", move |_s, n: u32, _ack| {
+                l.lock().unwrap().push(n.to_string())
+            });
+        })
+        .await;
+        let mut ws = client(addr).await;
+        for n in 0..500 {
+            ws.send_text(&format!(r#"42["n",{n}]"#)).await;
+        }
+        for _ in 0..100 {
+            if log.lock().unwrap().len() == 500 {
+                break;
+            }
+            settle().await;
+        }
+        let got: Vec<String> = log.lock().unwrap().clone();
+        let want: Vec<String> = (0..500).map(|n| n.to_string()).collect();
+        assert_eq!(got, want);
+        let _ = json!(null);
+        io.close().await;
+    })
+    .await;
+}
