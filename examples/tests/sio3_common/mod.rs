@@ -123,3 +123,98 @@ pub fn steps<'a>(results: &'a [Value], op: &str, s: &str) -> Vec<&'a Value> {
 pub fn bin(bytes: &[u8]) -> Value {
     json!({ "$bin": bytes })
 }
+
+/// An HTTP response: status, lowercased headers, body.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `method path` with these extra headers over a new connection (`Connection: close`), the
+/// response read to the end; a `Content-Length` body only (no chunked decoding).
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if !body.is_empty() {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        req.push_str("\r\n");
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        stream.write_all(&bytes).await?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await?;
+        Ok::<_, std::io::Error>(raw)
+    };
+    let raw = tokio::time::timeout(STEP, exchange)
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no response within {STEP:?}"))
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no response head in {raw:?}"));
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line in {head}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[head_end + 4..].to_vec();
+    if let Some((_, len)) = headers.iter().find(|(k, _)| k == "content-length") {
+        if let Ok(len) = len.parse::<usize>() {
+            body.truncate(len);
+        }
+    }
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Whether headless Chromium is installed (`scripts/setup-browser.sh`); says so when not.
+pub fn chromium_available() -> bool {
+    let there = std::path::Path::new("/usr/bin/chromium").exists();
+    if !there {
+        eprintln!("notice: /usr/bin/chromium is missing (run scripts/setup-browser.sh); browser test skipped");
+    }
+    there
+}
+
+/// Loads `url` in headless Chromium (`tests/browser/sio3_browser.js`) and returns what the
+/// page put in `window.result`.
+pub async fn run_browser(url: &str) -> Value {
+    let config = json!({ "url": url, "timeoutMs": SCRIPT_LIMIT.as_millis() as u64 });
+    ClientProcess::node("../browser/sio3_browser.js", &config)
+        .result(SCRIPT_LIMIT + Duration::from_secs(10))
+        .await
+}
