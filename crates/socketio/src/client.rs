@@ -366,8 +366,7 @@ impl engineio::Handler for Bridge {
             server: self.server.clone(),
             decoder: Mutex::new(Decoder::new(
                 rev,
-                DecoderLimits::default()
-                    .with_max_attachment_bytes(server.max_http_buffer_size()),
+                DecoderLimits::default().with_max_attachment_bytes(server.max_http_buffer_size()),
             )),
             state: Mutex::new(ClientState::default()),
         });
