@@ -27,6 +27,9 @@ pub(crate) struct WsConn {
     pub(crate) stream: WsStream,
     /// permessage-deflate was negotiated: messages of this many bytes or more are compressed.
     pub(crate) deflate_threshold: Option<usize>,
+    /// The connection's place under `max_connections`, if [`serve_with`](crate::serve_with)
+    /// gave it one.
+    pub(crate) _slot: Option<crate::serve::ConnSlot>,
 }
 
 /// Starts the driver of a new polling session.

@@ -76,6 +76,8 @@ pub use hooks::{
     AllowRequest, BoxFuture, ConnectionError, ConnectionErrorHook, ErrorContext, Forbidden,
     HeadersHook,
 };
+/// The `http` crate, whose types the hooks take.
+pub use http;
 pub use origins::Origins;
 pub use request::{parse_query, HandshakeRequest, RemoteAddr};
 pub use serve::{serve, serve_with, ServerHandle};

@@ -138,15 +138,22 @@ where
             };
             let _ = stream.set_nodelay(true);
             let svc = service.clone();
+            // The slot is held by the connection and by a WebSocket made of it, which outlives
+            // the HTTP connection's task.
+            let slot = permit.map(|p| ConnSlot(Arc::new(p)));
+            let request_slot = slot.clone();
             let hyper_svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(RemoteAddr(remote));
+                if let Some(slot) = &request_slot {
+                    req.extensions_mut().insert(slot.clone());
+                }
                 svc.clone().oneshot(req)
             });
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), hyper_svc);
             let conn = graceful.watch(conn.into_owned());
             tokio::spawn(async move {
                 let _ = conn.await;
-                drop(permit);
+                drop(slot);
             });
         }
         drop(listener);
@@ -158,6 +165,11 @@ where
         task,
     }
 }
+
+/// A place under [`ServeConfig::max_connections`], held as long as the connection lives (a
+/// request extension, taken by the WebSocket the connection becomes).
+#[derive(Debug, Clone)]
+pub(crate) struct ConnSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 /// Answers `503` and closes, within a second: the request is read (and dropped) meanwhile so
 /// that closing does not reset the connection before the client reads the answer.

@@ -21,6 +21,7 @@ use crate::deflate::WsIo;
 use crate::driver::WsConn;
 use crate::error::RequestError;
 use crate::hooks::ErrorContext;
+use crate::serve::ConnSlot;
 use crate::socket::{SessionInner, Transport};
 
 pub(crate) type WsStream = WebSocketStream<WsIo<TokioIo<Upgraded>>>;
@@ -102,6 +103,7 @@ async fn accept(
     session: &SessionInner,
     on_upgrade: OnUpgrade,
     deflate_threshold: Option<usize>,
+    slot: Option<ConnSlot>,
 ) -> Option<WsConn> {
     match on_upgrade.await {
         Ok(upgraded) => {
@@ -113,6 +115,7 @@ async fn accept(
             Some(WsConn {
                 stream,
                 deflate_threshold,
+                _slot: slot,
             })
         }
         Err(e) => {
@@ -133,8 +136,9 @@ pub(crate) fn handshake(
         .extensions
         .remove::<OnUpgrade>()
         .ok_or_else(bad_handshake)?;
+    let slot = parts.extensions.remove::<ConnSlot>();
     tokio::spawn(async move {
-        let Some(ws) = accept(&session, on_upgrade, deflate).await else {
+        let Some(ws) = accept(&session, on_upgrade, deflate, slot).await else {
             return;
         };
         session.shared.table().insert(session.sid, session.clone());
@@ -161,6 +165,7 @@ pub(crate) fn upgrade(
         .extensions
         .remove::<OnUpgrade>()
         .ok_or_else(bad_handshake)?;
+    let slot = parts.extensions.remove::<ConnSlot>();
     let probe = {
         let mut st = session.lock();
         let available = !st.upgrading
@@ -177,7 +182,7 @@ pub(crate) fn upgrade(
         }
     };
     tokio::spawn(async move {
-        let Some(mut ws) = accept(&session, on_upgrade, deflate).await else {
+        let Some(mut ws) = accept(&session, on_upgrade, deflate, slot).await else {
             if probe.is_some() {
                 abort_probe(&session);
             }
