@@ -20,7 +20,7 @@
 //   closed {s}                   wait for the disconnect event: {reason}
 //   reconnect {s}                connect() again and wait: {connected, id}
 //   upgraded {s}                 wait until the transport is websocket: {transport}
-//   transport {s}                {transport, engineId, id}
+//   transport {s}                {transport, engineId, id, pingInterval, pingTimeout}
 //   sleep {ms}
 "use strict";
 
@@ -240,7 +240,13 @@ const ops = {
   async transport({ s }) {
     const socket = sockets[s];
     const engine = engineOf(socket);
-    return { transport: engine.transport.name, engineId: engine.id, id: socket.id };
+    return {
+      transport: engine.transport.name,
+      engineId: engine.id,
+      id: socket.id,
+      pingInterval: engine.pingInterval,
+      pingTimeout: engine.pingTimeout,
+    };
   },
   async sleep({ ms }) {
     await new Promise((r) => setTimeout(r, ms));
