@@ -3,7 +3,8 @@
 # WebSocket floor, in one run on this machine.
 #
 #   scripts/bench.sh [--quick] [--rounds N] [--duration S] [--servers ours,socketioxide,node,floor]
-#   OURS_BIN=/path/to/conformance scripts/bench.sh ...   (measure another build of ours)
+#   OURS_BIN=/path/to/conformance [OURS_DESC="commit abc1234"] scripts/bench.sh ...
+#       measures another build of ours (another commit, say) and records OURS_DESC beside it
 #
 # Builds everything in release mode, then for each round (the order of the servers rotates from
 # round to round) and each scenario starts a fresh server pinned to core 0 (Rust servers with one
@@ -81,8 +82,9 @@ if want node; then
     (cd bench/peers/node && { [ -d node_modules/socket.io ] || npm install --no-audit --no-fund --silent; })
 fi
 
-loadgen="$root/target/release/loadgen"
-ours="${OURS_BIN:-$root/target/release/examples/conformance}"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+loadgen="$target_dir/release/loadgen"
+ours="${OURS_BIN:-$target_dir/release/examples/conformance}"
 
 # Pin the server to core 0 and the load generator to core 1 when there are two cores.
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
@@ -152,12 +154,14 @@ trap stop_server EXIT
 
 # What each server runs with, recorded beside its figures.
 record_config() {
-    local name="$1" text threads
-    threads="$(grep -l -E '^tokio-(runtime-w|rt-worker)' /proc/"$server_pid"/task/*/comm 2>/dev/null | wc -l)"
+    local name="$1" text threads banner
+    sleep 0.3
+    threads="$( (grep -l -E '^tokio-(runtime-w|rt-worker)' /proc/"$server_pid"/task/*/comm 2>/dev/null || true) | wc -l)"
+    banner="$(grep -m1 "^$name" "$log" | sed 's/ listening.*//' || true)"
     case "$name" in
         ours)
             if [ -n "${OURS_BIN:-}" ]; then
-                text="$OURS_BIN"
+                text="${OURS_DESC:-$OURS_BIN}"
             else
                 text="target/release/examples/conformance (git $(git rev-parse --short HEAD)$(git diff --quiet -- crates examples || echo ', work tree modified'))"
             fi
@@ -167,7 +171,7 @@ record_config() {
             text="socketioxide $(grep -A1 '^name = "socketioxide"$' bench/peers/socketioxide/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p') (crates.io, hyper 1 http1 standalone, release), TOKIO_WORKER_THREADS=1 ($threads tokio worker thread(s) seen), ping 25 s / timeout 20 s, max_buffer_size 65536 packets per socket (default 128)"
             ;;
         node)
-            text="$(grep -m1 '^node' "$log" | sed 's/ listening.*//'), default ws engine, perMessageDeflate off (default), ping 25 s / timeout 20 s"
+            text="${banner:-node}, default ws engine, perMessageDeflate off (default), ping 25 s / timeout 20 s"
             ;;
         floor)
             text="bench/peers/floor: raw WebSocket, current-thread tokio, one shared read and write buffer, no heartbeats sent, no long-polling"
