@@ -244,8 +244,8 @@ const ops = {
       transport: engine.transport.name,
       engineId: engine.id,
       id: socket.id,
-      pingInterval: engine.pingInterval,
-      pingTimeout: engine.pingTimeout,
+      pingInterval: engine.pingInterval ?? engine._pingInterval,
+      pingTimeout: engine.pingTimeout ?? engine._pingTimeout,
     };
   },
   async sleep({ ms }) {

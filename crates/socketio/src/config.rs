@@ -150,6 +150,13 @@ impl ServerConfigBuilder {
         self
     }
 
+    /// socket.io 2.x `origins`, default every origin; see
+    /// [`EngineConfig::origins`](engineio::EngineConfig::origins).
+    pub fn origins(mut self, origins: engineio::Origins) -> Self {
+        self.0.engine.origins = origins;
+        self
+    }
+
     /// `serveClient`, default true; see [`ServerConfig::serve_client`].
     pub fn serve_client(mut self, serve: bool) -> Self {
         self.0.serve_client = serve;

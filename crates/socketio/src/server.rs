@@ -305,6 +305,35 @@ impl Server {
         self.edit_settings(|c| edit(&mut c.engine))
     }
 
+    /// `origins`: the page origins allowed to open a session (Node 2.x's `io.origins()`),
+    /// default every origin (`*:*`).
+    pub fn origins(&self) -> engineio::Origins {
+        match self.0.engine.get() {
+            Some(engine) => engine.config().origins.clone(),
+            None => self.0.settings().config.engine.origins.clone(),
+        }
+    }
+
+    /// Sets `origins` (Node 2.x's `io.origins(v)` and `io.origins(fn)`): a list of exact
+    /// entries, or an async predicate given the `Origin` (else the `Referer`, else `*`). A
+    /// refused handshake gets polling `403` or WebSocket `400`. Checked by the engine on every
+    /// handshake, so fixed once the server is attached (Node reads it per request); fails then.
+    ///
+    /// ```
+    /// use engineio::Origins;
+    /// let io = socketio::Server::new();
+    /// io.set_origins(Origins::list(["https://example.com:443", "localhost:*"])).unwrap();
+    /// // Or decide per origin, as `io.origins((origin, callback) => ...)`:
+    /// io.set_origins(Origins::predicate(|origin: String| async move {
+    ///     origin.ends_with(".example.com")
+    /// }))
+    /// .unwrap();
+    /// let _current = io.origins();
+    /// ```
+    pub fn set_origins(&self, origins: engineio::Origins) -> Result<(), ConfigError> {
+        self.edit_settings(|c| c.engine.origins = origins)
+    }
+
     /// The adapter factory (Node's `io.adapter()`).
     pub fn adapter(&self) -> Arc<dyn AdapterFactory> {
         self.0
