@@ -371,25 +371,23 @@ impl engineio::Handler for Bridge {
             state: Mutex::new(ClientState::default()),
         });
         conn.set_data(client.clone());
-        match rev {
-            // Protocol 4 clients are in `/` as soon as the session opens.
-            ProtocolRevision::V4 => {
-                client.connect("/".to_owned(), Value::Object(Default::default()))
+        // `connectTimeout` (Node's `Client#setup`), for both protocols: a protocol 4 client
+        // whose `/` middleware never answers, and which joins nothing else, goes too.
+        let timeout = server.connect_timeout();
+        let weak = Arc::downgrade(&client);
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(client) = weak.upgrade() {
+                if client.state().sockets.is_empty() {
+                    tracing::debug!(target: "socketio::client", sid = %client.conn.id(), "no namespace joined in time");
+                    client.conn.close();
+                }
             }
-            ProtocolRevision::V5 => {
-                let timeout = server.connect_timeout();
-                let weak = Arc::downgrade(&client);
-                let timer = tokio::spawn(async move {
-                    tokio::time::sleep(timeout).await;
-                    if let Some(client) = weak.upgrade() {
-                        if client.state().sockets.is_empty() {
-                            tracing::debug!(target: "socketio::client", sid = %client.conn.id(), "no namespace joined in time");
-                            client.conn.close();
-                        }
-                    }
-                });
-                client.state().connect_timer = Some(timer.abort_handle());
-            }
+        });
+        client.state().connect_timer = Some(timer.abort_handle());
+        // Protocol 4 clients are in `/` as soon as the session opens.
+        if rev == ProtocolRevision::V4 {
+            client.connect("/".to_owned(), Value::Object(Default::default()));
         }
     }
 
