@@ -34,15 +34,41 @@
 //! | python-socketio 5.x | 5 | 4 | — |
 //! | socket.io-client 2.x | 4 | 3 | [`ServerConfigBuilder::allow_eio3`] |
 //!
+//! # Features
+//! | feature | Rust | Node |
+//! |---|---|---|
+//! | namespaces, dynamic ones | [`Server::of`], [`Server::of_regex`], [`Server::of_fn`] | `io.of(name \| regex \| fn)` |
+//! | middleware | [`Server::middleware`], [`Namespace::middleware`] | `io.use`, `nsp.use` |
+//! | rooms, broadcasts | [`Socket::join`], [`Server::to`], [`BroadcastOperator`] | `join`, `to`/`in`, `except` |
+//! | acks both ways, with timeouts | [`AckSender`], [`Socket::emit_with_ack`], [`TimeoutOperator`] | callbacks, `emitWithAck` |
+//! | binary | `bytes::Bytes` anywhere in the data | `Buffer` |
+//! | clusters | [`Adapter`], [`AdapterFactory`] | adapters |
+//! | served client bundle | [`ServerConfig::serve_client`] (`scripts/fetch-client.sh` installs it) | `serveClient` |
+//! | hyper, axum | [`Server::layer`], [`Server::attach`], [`Server::listen`] | `attach(httpServer)` |
+//!
+//! `docs/API.md` maps every item of the socket.io 2.x server API to this crate.
+//!
+//! # The client bundle
+//! With `serve_client` on (the default), `GET /socket.io/socket.io.js` (and `.min.js`,
+//! `.msgpack.min.js`, `.esm.min.js`, their `.map`s) serves socket.io-client 4.8.4 from
+//! [`ServerConfig::client_dir`]. It is not part of this crate: run `bash
+//! scripts/fetch-client.sh` once (it fills `.cache/socket.io-client/package`), or point
+//! `SOCKETIO_CLIENT_DIR` at an unpacked `socket.io-client` package. Without it the server logs a
+//! warning naming that command when attached, and answers the bundle's URLs with a 404 that
+//! names it too.
+//!
 //! # Logging
-//! `tracing` targets under `socketio`: `RUST_LOG=socketio=debug` shows namespace connects,
-//! refusals and disconnects with their reasons (Node's `DEBUG=socket.io*`); `trace` the
-//! packets. Add `engineio=debug` for the transport underneath.
+//! `tracing` targets under `socketio`: `RUST_LOG=socketio=debug` shows namespace creation,
+//! connects, refusals and disconnects with their reasons (Node's `DEBUG=socket.io*`); `trace`
+//! the packets. Add `engineio=debug` for the transport underneath (Node's `DEBUG=engine*`).
 //!
 //! # Layout
 //! - `server`: the [`Server`] handle; `namespace`: [`Namespace`]; `socket`: [`Socket`].
 //! - `client`: one Engine.IO connection multiplexing sockets; the bridge from `engineio`.
 //! - `adapter`: rooms ([`Adapter`], [`LocalAdapter`]); `operators`: broadcasts.
+//! - `dynamic`: parent namespaces and their children; `emitter`: per-socket emit flags.
+//! - `static_files`: the client bundle and the tower layer ([`SocketIoLayer`]) in front of the
+//!   Engine.IO routing.
 //! - `args`, `ack`: event arguments and acknowledgements; `handshake`, `config`, `error`.
 
 mod ack;
