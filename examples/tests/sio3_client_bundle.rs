@@ -85,6 +85,9 @@ async fn every_file_with_its_headers() {
         assert_eq!(res.status, 200);
         let res = http_request(s.addr, "GET", "/socket.io/socket.io.slim.js", &[], b"").await;
         assert_ne!(res.status, 200);
+        // Any method, as Node (which matches on the URL alone).
+        let res = http_request(s.addr, "POST", "/socket.io/socket.io.js", &[], b"x").await;
+        assert_eq!(res.status, 200);
         // HEAD: the headers without the body.
         let res = http_request(s.addr, "HEAD", "/socket.io/socket.io.min.js", &[], b"").await;
         assert_eq!(res.status, 200);

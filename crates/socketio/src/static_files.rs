@@ -466,11 +466,9 @@ impl<S> SocketIoService<S> {
         }
     }
 
-    /// The bundle file a request is for, if it is one.
+    /// The bundle file a request is for, if it is one. Any method, as Node's `attachServe`,
+    /// which matches on the URL alone.
     fn client_file<B>(&self, req: &Request<B>) -> Option<&'static str> {
-        if req.method() != Method::GET && req.method() != Method::HEAD {
-            return None;
-        }
         let name = req.uri().path().strip_prefix(&*self.prefix)?;
         let name = FILES.iter().find(|f| **f == name)?;
         self.io.serve_client().then_some(*name)
