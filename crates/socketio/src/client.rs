@@ -46,11 +46,26 @@ impl std::fmt::Debug for ClientRef {
 }
 
 impl ClientRef {
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let conn = socket.client().conn().clone();
+    /// println!("{} over {}", conn.id(), conn.transport().as_str());
+    /// # }
+    /// ```
     /// The Engine.IO connection (Node's `client.conn`).
     pub fn conn(&self) -> &engineio::Socket {
         &self.0.conn
     }
 
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let client = socket.client();
+    /// let cookie = client.request().headers.get("cookie");
+    /// # let _ = cookie;
+    /// # }
+    /// ```
     /// The request that opened it (Node's `client.request`).
     pub fn request(&self) -> &engineio::HandshakeRequest {
         self.0.conn.request()

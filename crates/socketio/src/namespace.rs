@@ -88,6 +88,11 @@ impl Namespace {
     }
 
     /// The name, such as `/` or `/chat`.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// assert_eq!(io.of("/chat").name(), "/chat");
+    /// ```
     pub fn name(&self) -> &str {
         &self.0.name
     }
@@ -133,6 +138,13 @@ impl Namespace {
 
     /// Adds a connection handler (Node's `connection`/`connect` event).
     #[doc(alias = "connect")]
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.of("/chat").on_connection(|socket| {
+    ///     let _ = socket.emit("welcome", socket.id());
+    /// });
+    /// ```
     pub fn on_connection<F>(&self, f: F)
     where
         F: Fn(Socket) + Send + Sync + 'static,
@@ -304,6 +316,11 @@ impl Namespace {
     }
 
     /// Synonym of [`Namespace::to`] (Node's `in`).
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// let _ = io.of("/chat").within("general").emit("news", &"hello");
+    /// ```
     pub fn within(&self, room: impl Into<Room>) -> BroadcastOperator {
         self.to(room)
     }
@@ -320,6 +337,14 @@ impl Namespace {
 
     /// The ids of the sockets of this namespace on every node (the seed's
     /// `namespace.clients(cb)`).
+    ///
+    /// ```no_run
+    /// # async fn f(io: socketio::Server) {
+    /// let everyone = io.of("/chat").clients().await;
+    /// let in_general = io.of("/chat").within("general").clients().await;
+    /// # let _ = (everyone, in_general);
+    /// # }
+    /// ```
     pub async fn clients(&self) -> Vec<String> {
         self.broadcast().clients().await
     }

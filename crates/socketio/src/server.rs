@@ -108,6 +108,12 @@ impl Default for Server {
 
 impl Server {
     /// A server with the default options.
+    ///
+    /// ```
+    /// // Node: `var io = require('socket.io')();`
+    /// let io = socketio::Server::new();
+    /// assert_eq!(io.path(), "/socket.io");
+    /// ```
     pub fn new() -> Self {
         Self::with_config(ServerConfig::default())
     }
@@ -358,6 +364,12 @@ impl Server {
     }
 
     /// The namespace `name`, created if needed (`"chat"` is `/chat`).
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// let chat = io.of("chat");
+    /// assert_eq!(chat.name(), "/chat");
+    /// ```
     pub fn of(&self, name: &str) -> Namespace {
         let name = if name.starts_with('/') {
             name.to_owned()
@@ -410,12 +422,32 @@ impl Server {
     }
 
     /// The main namespace `/` (Node's `io.sockets`).
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// assert_eq!(io.sockets().name(), "/");
+    /// let _ = io.sockets().emit("an event sent to all connected clients", &());
+    /// ```
     pub fn sockets(&self) -> Namespace {
         self.of("/")
     }
 
     /// Middleware of `/` (Node's `io.use`).
     #[doc(alias = "use")]
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.middleware(|socket| {
+    ///     let has_cookie = socket.request().headers.contains_key("cookie");
+    ///     async move {
+    ///         if has_cookie {
+    ///             Ok(())
+    ///         } else {
+    ///             Err(socketio::MiddlewareError::new("Authentication error"))
+    ///         }
+    ///     }
+    /// });
+    /// ```
     pub fn middleware<F, Fut>(&self, f: F)
     where
         F: Fn(Socket) -> Fut + Send + Sync + 'static,
@@ -425,6 +457,14 @@ impl Server {
     }
 
     /// Connection handler of `/` (Node's `io.on("connection")`).
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.on_connection(|socket| {
+    ///     socket.on("event", |_socket, _data: socketio::Args, _ack| {});
+    ///     socket.on_disconnect(|_socket, _reason| {});
+    /// });
+    /// ```
     pub fn on_connection<F>(&self, f: F)
     where
         F: Fn(Socket) + Send + Sync + 'static,
@@ -433,6 +473,12 @@ impl Server {
     }
 
     /// Emits to every socket of `/`.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.emit("an event sent to all connected clients", &serde_json::json!({"some": "data"}))
+    ///     .unwrap();
+    /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         self.sockets().emit(event, data)
     }
@@ -443,6 +489,11 @@ impl Server {
     }
 
     /// Synonym of [`Server::to`] (Node's `in`).
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// let _ = io.within("general").emit("news", &"hello");
+    /// ```
     pub fn within(&self, room: impl Into<Room>) -> BroadcastOperator {
         self.to(room)
     }
@@ -533,6 +584,12 @@ impl Server {
     }
 
     /// The ids of the sockets of `/` on every node (the seed's `io.clients(cb)`).
+    ///
+    /// ```no_run
+    /// # async fn f(io: socketio::Server) {
+    /// let clients = io.clients().await; // e.g. ["PZDoMHjiu8PYfRiKAAAF", "Anw2LatarvGVVXEIAAAD"]
+    /// # }
+    /// ```
     pub async fn clients(&self) -> Vec<String> {
         self.sockets().clients().await
     }
@@ -572,6 +629,15 @@ impl Server {
     /// Serves on `addr` on its own (Node's `new Server(3000)`, `io.attach(3000)` and
     /// `io.listen(3000)`); other paths get 404. Attaches the server; returns once the port is
     /// bound.
+    ///
+    /// ```no_run
+    /// # async fn f() -> std::io::Result<()> {
+    /// // Node: `var io = require('socket.io')(3000);` or `io.listen(3000)`.
+    /// let io = socketio::Server::new();
+    /// let addr = io.listen("0.0.0.0:3000").await?;
+    /// println!("listening on {addr}");
+    /// # Ok(()) }
+    /// ```
     pub async fn listen(
         &self,
         addr: impl tokio::net::ToSocketAddrs,
@@ -595,6 +661,15 @@ impl Server {
     /// Closes the server: every socket disconnects with `server shutting down`, every
     /// connection gets its close packet, and the listener (if [`Server::listen`] started one)
     /// is freed.
+    ///
+    /// ```no_run
+    /// # async fn f() -> std::io::Result<()> {
+    /// let io = socketio::Server::new();
+    /// let addr = io.listen("127.0.0.1:3030").await?;
+    /// io.close().await; // the port is free again
+    /// let _listener = tokio::net::TcpListener::bind(addr).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn close(&self) {
         for ns in self.namespaces() {
             ns.disconnect_all_local(DisconnectReason::ServerShuttingDown);

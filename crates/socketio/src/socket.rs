@@ -168,6 +168,12 @@ impl Socket {
         &self.0.id
     }
 
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// println!("{} joined", socket.id());
+    /// # }
+    /// ```
     pub(crate) fn id_arc(&self) -> &Arc<str> {
         &self.0.id
     }
@@ -199,16 +205,37 @@ impl Socket {
     /// The multiplexed connection this socket rides (Node's `socket.client`).
     pub fn client(&self) -> crate::client::ClientRef {
         crate::client::ClientRef(self.0.client.clone())
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let agent = socket.request().headers.get("user-agent");
+    /// let cookie = socket.request().headers.get("cookie");
+    /// # let _ = (agent, cookie);
+    /// # }
+    /// ```
     }
 
     /// Stores per-socket user data. It must be serializable: the cluster operations
     /// (`fetch_sockets`) ship it to other nodes.
     pub fn set_data<T: Serialize>(&self, data: &T) -> Result<(), EmitError> {
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// println!("over {}", socket.conn().transport().as_str());
+    /// # }
+    /// ```
         let value = serde_json::to_value(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
         *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
         Ok(())
     }
 
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let client = socket.client();
+    /// println!("session {} from {:?}", client.conn().id(), client.request().remote_addr);
+    /// # }
+    /// ```
     /// The per-socket user data as `T`, or `None` when unset or of another shape.
     pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
         let value = self
@@ -364,6 +391,14 @@ impl Socket {
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.emit("an event", &serde_json::json!({"some": "data"}));
+    /// // Binary anywhere, as Node's `Buffer`.
+    /// let _ = socket.emit("file", &("name.bin", bytes::Bytes::from_static(&[1, 2, 3])));
+    /// # }
+    /// ```
         self.emit_with_ack_timeout(event, data, None).await
     }
 
@@ -504,6 +539,14 @@ impl Socket {
         let rooms: Vec<crate::Room> = rooms.into_iter().map(Into::into).collect();
         let events = self.0.ns.0.rooms.add_all(self.id_arc(), &rooms)?;
         self.0.ns.room_events(events);
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// if let Err(e) = socket.join("room 237") {
+    ///     eprintln!("not joined: {e}"); // Node's `join(room, fn)` error
+    /// }
+    /// # }
+    /// ```
         Ok(())
     }
 
@@ -523,7 +566,21 @@ impl Socket {
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
+    /// socket.leave("room 237");
+    /// # }
+    /// ```
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
     /// let _ = socket.compress(false).emit("an event", &serde_json::json!({"some": "data"}));
+    /// # }
+    /// ```
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.join("room 237");
+    /// assert!(socket.rooms().iter().any(|r| &**r == "room 237"));
+    /// assert!(socket.rooms().iter().any(|r| &**r == socket.id()));
     /// # }
     /// ```
     pub fn compress(&self, compress: bool) -> crate::SocketEmitter {
@@ -554,11 +611,23 @@ impl Socket {
     /// A broadcast to every socket of the namespace but those in `room` and this one.
     pub fn except(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
         self.broadcast().except(room)
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.to("others").emit("an event", &serde_json::json!({"some": "data"}));
+    /// # }
+    /// ```
     }
 
     /// A broadcast to every socket of the namespace but this one.
     pub fn broadcast(&self) -> BroadcastOperator {
         self.0.ns.broadcast().except(self.id_arc().clone())
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.within("others").emit("an event", &());
+    /// # }
+    /// ```
     }
 
     /// Handles a packet for this socket's namespace (CONNECT is the client's business).
