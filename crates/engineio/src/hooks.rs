@@ -167,7 +167,8 @@ pub enum ErrorContext {
     TransportHandshakeError,
     /// Code 3: a JSONP polling request (`j=`), which this server does not serve.
     Jsonp,
-    /// Code 3: a method other than GET and POST on an open polling session.
+    /// Code 3: a method other than GET and POST on an open polling session (Node answers an
+    /// empty 500).
     BadMethod {
         /// The method.
         method: String,

@@ -34,14 +34,35 @@
 //! | 4 (`EIO=4`) | engine.io-client 4.x–6.x, socket.io-client 3.x–4.x, python-engineio 4.x | always |
 //! | 3 (`EIO=3`) | engine.io-client 1.x–3.x, socket.io-client 1.x–2.x | [`EngineConfig::allow_eio3`] |
 //!
+//! # Production options
+//! | concern | option (Node name) | default |
+//! |---|---|---|
+//! | which sites may open sessions (both transports) | [`EngineConfig::origins`] (socket.io 2.x `origins`) | `*:*`: **set a list** |
+//! | per-handshake check (auth, rate limit) | [`EngineConfigBuilder::allow_request`] (`allowRequest`) | none |
+//! | browsers on another origin (polling) | [`EngineConfig::cors`] (`cors`) | off |
+//! | cookie-sticky load balancers | [`EngineConfig::cookie`] (`cookie`) | off |
+//! | polling gzip/deflate | [`EngineConfig::http_compression`] (`httpCompression`) | on, 1 KiB |
+//! | WebSocket compression (RFC 7692) | [`EngineConfig::per_message_deflate`] (`perMessageDeflate`) | off |
+//! | response headers, refusals | [`EngineConfig::initial_headers`], [`EngineConfig::headers`], [`EngineConfig::connection_error`] | none |
+//! | slow or dead clients | [`EngineConfig::max_buffer_size`], the heartbeat | 16 MiB |
+//! | bodies, payloads | [`EngineConfig::max_http_buffer_size`], [`EngineConfig::max_payload_packets`], [`EngineConfig::body_timeout`] | 1 MB, 10,000, 30 s |
+//! | connections, request heads | [`ServeConfig`] with [`serve_with`] | unbounded connections; 30 s, 64 KiB, 100 headers |
+//!
+//! Every check on a request runs in Node's order: transport (code 0), session id (1), the
+//! session's transport and protocol (3), then for a handshake the method (2) and the
+//! WebSocket/upgrade match (3), `origins` and `allow_request` (4), and the protocol (5).
+//!
 //! # Logging
 //! `tracing` targets under `engineio`: `RUST_LOG=engineio=debug` shows handshakes, upgrades and
 //! closes with their reasons (Node's `DEBUG=engine*`), `trace` shows packets.
 //!
 //! # Layout
-//! - [`config`]: options; [`error`]: refusals and their HTTP mapping.
+//! - [`config`]: options; [`error`]: refusals and their HTTP mapping; `hooks`: the request
+//!   hooks; `origins`, `cors`: who may connect and what browsers are told.
 //! - `engine`: the session table and request dispatch; `socket`: one session's state.
-//! - `polling`, `ws`: the transports; `driver`: the task per session (timers, WebSocket I/O).
+//! - `polling`, `ws`: the transports; `compress`: polling gzip/deflate; `deflate`:
+//!   permessage-deflate under tungstenite; `driver`: the task per session (timers, WebSocket
+//!   I/O).
 //! - `service`, `serve`: tower integration and the standalone server.
 
 mod compress;
