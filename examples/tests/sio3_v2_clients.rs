@@ -227,6 +227,47 @@ async fn server_disconnect(mode: &str) {
     fx.shutdown().await;
 }
 
+/// `/` and `/custom` over one connection (one Manager), kept alive by the client's pings
+/// (protocol 3: the client pings, the server answers) past several heartbeats.
+async fn heartbeat_and_multiplexing(mode: &str) {
+    let fx = fixture().await;
+    let url = format!("http://{}", fx.local_addr());
+    let plan = plan_of(vec![
+        vec![
+            json!({"op": "open", "s": "root", "nsp": "/", "opts": {"forceNew": false}}),
+            json!({"op": "connect", "s": "root"}),
+            json!({"op": "open", "s": "custom", "nsp": "/custom", "opts": {"forceNew": false}}),
+            json!({"op": "connect", "s": "custom"}),
+        ],
+        upgraded(mode, "root"),
+        vec![
+            // The fixture's heartbeat is 300 + 200 ms: this outlives several.
+            json!({"op": "sleep", "ms": 1600}),
+            json!({"op": "transport", "s": "root"}),
+            json!({"op": "transport", "s": "custom"}),
+            json!({"op": "emit", "s": "root", "event": "echo", "args": ["alive"], "ack": true}),
+            json!({"op": "emit", "s": "custom", "event": "message", "args": ["here"]}),
+            json!({"op": "wait", "s": "custom", "event": "message-back"}),
+        ],
+    ]);
+    let r = run(&url, Client::V2, mode, plan).await;
+    let root = step(&r, "transport", "root");
+    let custom = step(&r, "transport", "custom");
+    assert_eq!(root["engineId"], custom["engineId"], "one connection");
+    assert_eq!(
+        root["id"],
+        step(&r, "connect", "root")["id"],
+        "the same session"
+    );
+    assert_eq!(
+        custom["id"].as_str().unwrap(),
+        format!("/custom#{}", root["engineId"].as_str().unwrap())
+    );
+    assert_eq!(step(&r, "emit", "root")["ack"], json!(["alive"]));
+    assert_eq!(step(&r, "wait", "custom")["args"], json!(["here"]));
+    fx.shutdown().await;
+}
+
 macro_rules! modes {
     ($($name:ident => $f:ident),* $(,)?) => {
         $(
@@ -257,6 +298,7 @@ modes! {
     restricted_namespace_by_query => restricted,
     rooms_and_broadcasts => rooms,
     server_disconnect_then_reconnect => server_disconnect,
+    heartbeat_and_one_connection_for_two_namespaces => heartbeat_and_multiplexing,
 }
 
 /// A 2.x client and a 4.x client in the same room get the same broadcast (JSON and binary),
