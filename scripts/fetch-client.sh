@@ -18,12 +18,18 @@ have_version() {
             "$1/package.json" "$version" 2>/dev/null
 }
 
+mkdir -p "$cache"
+# Tests may run this concurrently: one at a time.
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$cache/.lock"
+    flock 9
+fi
+
 if have_version "$target"; then
     echo "fetch-client: socket.io-client $version present in .cache/socket.io-client/package"
     exit 0
 fi
 
-mkdir -p "$cache"
 rm -rf "$target.tmp"
 mkdir -p "$target.tmp"
 local_copy="$root/tests/clients/node_modules/socket.io-client"

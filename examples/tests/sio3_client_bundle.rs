@@ -23,11 +23,19 @@ use serde_json::json;
 use sio3_common::*;
 use sio_common::{repo_root, with_timeout};
 
+/// The bundle `scripts/fetch-client.sh` installs; the script runs first when it is missing
+/// (it copies the package from `tests/clients/node_modules` when there).
 fn bundle_dir() -> PathBuf {
     let dir = repo_root()
         .join(".cache")
         .join("socket.io-client")
         .join("package");
+    if !dir.join("dist").join("socket.io.js").exists() {
+        let status = std::process::Command::new("bash")
+            .arg(repo_root().join("scripts").join("fetch-client.sh"))
+            .status();
+        eprintln!("ran scripts/fetch-client.sh: {status:?}");
+    }
     assert!(
         dir.join("dist").join("socket.io.js").exists(),
         "the client bundle is missing: run `bash scripts/fetch-client.sh`"
