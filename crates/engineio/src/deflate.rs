@@ -599,6 +599,63 @@ mod tests {
         assert_eq!(inner, Some(&InflateError::Corrupt));
     }
 
+    /// Random frame sequences (any bits, lengths, masks, truncations, valid and invalid deflate
+    /// data) never panic the reader, and nothing it hands on is larger than the input allows.
+    #[tokio::test]
+    async fn random_input_never_panics() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let valid = deflate_message(&[b'a'; 3000]).unwrap();
+        for _ in 0..3000 {
+            let mut input = Vec::new();
+            for _ in 0..(next() % 6) {
+                let r = next();
+                let payload: Vec<u8> = match r % 4 {
+                    0 => valid.clone(),
+                    1 => valid[..(next() as usize % valid.len())].to_vec(),
+                    2 => (0..(next() % 300)).map(|_| next() as u8).collect(),
+                    _ => Vec::new(),
+                };
+                let fin = r & 0x10 != 0;
+                let rsv1 = r & 0x20 != 0;
+                let opcode = [0u8, 1, 2, 8, 9, 3][(r >> 8) as usize % 6];
+                let mut frame = client_frame(fin, rsv1, opcode, &payload);
+                if r & 0x40 != 0 {
+                    frame[1] &= 0x7f;
+                }
+                if r & 0x80 != 0 {
+                    let cut = next() as usize % frame.len().max(1);
+                    frame.truncate(cut);
+                }
+                input.extend(frame);
+            }
+            if next() % 8 == 0 {
+                input.extend((0..(next() % 64)).map(|_| next() as u8));
+            }
+            let len = input.len();
+            if let Ok(frames) = run_lenient(2000, input).await {
+                // At most the limit inflated per message (six at most), plus what passed through.
+                assert!(frames <= 6 * (2000 + 14) + len, "{frames} from {len}");
+            }
+        }
+    }
+
+    /// As [`run`], without decoding the output: its length.
+    async fn run_lenient(limit: usize, input: Vec<u8>) -> Result<usize, io::Error> {
+        let (mut a, b) = tokio::io::duplex(1 << 20);
+        a.write_all(&input).await?;
+        drop(a);
+        let mut io = WsIo::new(b, Some(limit));
+        let mut out = Vec::new();
+        io.read_to_end(&mut out).await?;
+        Ok(out.len())
+    }
+
     #[tokio::test]
     async fn passthrough_when_not_negotiated() {
         let (mut a, b) = tokio::io::duplex(1024);
