@@ -357,3 +357,63 @@ async fn v2_and_v4_in_one_room_get_the_same_broadcast() {
     })
     .await;
 }
+
+/// Protocol 4 on the wire (raw frames over an `EIO=3` WebSocket): `/` refused by its
+/// middleware gets `44` with the message as a JSON string (or the error's `data`), other
+/// namespaces do not wait for `/` and still connect; `40/nsp?query` with or without the comma
+/// is answered `40/nsp,` and its query is the auth (the last of repeated keys, `+` as space).
+#[tokio::test]
+async fn wire_root_refusal_other_namespaces_and_queries() {
+    with_timeout(LIMIT, async {
+        if sio_common::skip_on_reference("a server of our own") {
+            return;
+        }
+        let io = socketio::Server::with_config(fast_config().build());
+        io.middleware(|socket| {
+            let with_data = socket
+                .request()
+                .uri
+                .query()
+                .unwrap_or("")
+                .contains("data=1");
+            async move {
+                let e = socketio::MiddlewareError::new("Authentication error");
+                Err(if with_data {
+                    e.with_data(json!({"retry": false}))
+                } else {
+                    e
+                })
+            }
+        });
+        io.of("/chat").on_connection(|s| {
+            let _ = s.emit("auth", &s.handshake().auth);
+        });
+        let s = serve(io).await;
+        for (query, refusal) in [
+            ("", r#"44"Authentication error""#),
+            ("&data=1", r#"44{"retry":false}"#),
+        ] {
+            let path = format!("/socket.io/?EIO=3&transport=websocket{query}");
+            let mut ws = sio_common::SioWs::connect(s.addr, &path).await.unwrap();
+            assert!(ws.recv_text().await.starts_with("0{"));
+            assert_eq!(ws.recv_text().await, refusal);
+            for (connect, auth) in [
+                ("40/chat?a=1&a=2&b=x+y,", r#"{"a":"2","b":"x y"}"#),
+                ("40/chat?k=v", r#"{"k":"v"}"#),
+                ("40/chat,", "{}"),
+            ] {
+                ws.send_text(connect).await;
+                assert_eq!(ws.recv_text().await, "40/chat,", "{connect}");
+                assert_eq!(
+                    ws.recv_text().await,
+                    format!(r#"42/chat,["auth",{auth}]"#),
+                    "{connect}"
+                );
+                ws.send_text("41/chat,").await;
+            }
+            ws.close().await;
+        }
+        s.close().await;
+    })
+    .await;
+}
