@@ -14,11 +14,17 @@
 #
 # --quick: each scenario once, tiny sizes, against ours only: proves the harness and the server
 # work (CI). It fails only when a scenario breaks (errors, lost deliveries), never on timing.
+#
+# --callgrind SCENARIO SIZE: runs ours under `valgrind --tool=callgrind` with instrumentation
+# switched on only once every client is connected, for a short run of one scenario; writes
+# bench/results/callgrind.SCENARIO-SIZE.<date>.out and prints the top functions. Instruction
+# counts do not depend on the noise of a shared machine (but see nothing of the kernel).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 quick=0
+callgrind=""
 rounds=3
 duration=5
 warmup=1
@@ -26,13 +32,17 @@ servers="ours,socketioxide,node,floor"
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
+        --callgrind) callgrind="$2 $3"; shift 2 ;;
         --rounds) rounds="$2"; shift ;;
         --duration) duration="$2"; shift ;;
         --servers) servers="$2"; shift ;;
-        *) echo "usage: scripts/bench.sh [--quick] [--rounds N] [--duration S] [--servers LIST]" >&2; exit 2 ;;
+        *) echo "usage: scripts/bench.sh [--quick | --callgrind SCENARIO SIZE] [--rounds N] [--duration S] [--servers LIST]" >&2; exit 2 ;;
     esac
     shift
 done
+if [ -n "$callgrind" ]; then
+    servers="ours"
+fi
 if [ "$quick" = 1 ]; then
     rounds=1
     duration=1
@@ -183,6 +193,43 @@ record_config() {
 machine="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r)"
 echo "{\"machine\":$(printf '%s' "$machine" | json_string),\"date\":\"$stamp\",\"quick\":$quick}" >> "$results"
 echo "== $machine" >&2
+
+if [ -n "$callgrind" ]; then
+    read -r name size <<< "$callgrind"
+    command -v valgrind >/dev/null || { echo "bench: valgrind is not installed (apt-get install -y valgrind)" >&2; exit 2; }
+    out="bench/results/callgrind.$name-$size.$stamp.out"
+    port=3299
+    TOKIO_WORKER_THREADS=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+        "$ours" --port "$port" --ping-interval 25000 --ping-timeout 20000 >> "$log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 150); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.2
+    done
+    extra=()
+    [ "$name" = rooms ] && extra=(--rooms 100 --window 16)
+    # a long warm-up leaves time to connect under valgrind; counting starts once all are in
+    "$loadgen" run --url "http://127.0.0.1:$port" --scenario "$name" --clients "$size" \
+        --duration "$duration" --warmup 10 --server-pid "$server_pid" --label ours-callgrind \
+        "${extra[@]}" >> "$results" &
+    loadgen_pid=$!
+    want_conns="$size"
+    [ "$name" = polling ] && want_conns=$((2 * size))
+    for _ in $(seq 1 300); do
+        [ "$(ss -Htn state established "( sport = :$port )" | wc -l)" -ge "$want_conns" ] && break
+        sleep 0.1
+    done
+    sleep 1
+    callgrind_control -i on "$server_pid" >/dev/null
+    wait "$loadgen_pid" || failed_run=1
+    callgrind_control -i off "$server_pid" >/dev/null
+    kill -INT "$server_pid"
+    wait "$server_pid" || true
+    server_pid=""
+    callgrind_annotate --inclusive=no "$out" 2>/dev/null | sed -n '/^Ir/,$p' | head -40 | cut -c1-200
+    echo "profile: $out (callgrind_annotate --inclusive=yes $out; kcachegrind)" >&2
+    exit "${failed_run:-0}"
+fi
 
 failed=0
 configured=","
