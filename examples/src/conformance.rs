@@ -168,7 +168,7 @@ pub fn socketio_server(options: &Options) -> socketio::Server {
 
 /// Handlers shared by `/` and `/custom`.
 fn common(socket: &socketio::Socket) {
-    let _ = socket.emit("auth", &socket.handshake().auth);
+    let _ = socket.emit("auth", socket.auth());
     socket.on("message", |socket, args: Args, _ack| {
         let _ = socket.emit("message-back", &args);
     });

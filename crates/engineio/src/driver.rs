@@ -79,6 +79,8 @@ impl Ws {
             ready!(Pin::new(&mut *stream).poll_flush(cx))?;
             self.unflushed = false;
         }
+        // An idle connection keeps no batch buffer.
+        self.pending = VecDeque::new();
         Poll::Ready(Ok(()))
     }
 

@@ -29,11 +29,28 @@ pub struct HandshakeRequest {
 }
 
 impl HandshakeRequest {
+    /// Copies what the session keeps. A deep copy on purpose: hyper's header values and URI
+    /// are slices of the connection's read buffer (8–16 KiB), and a clone would keep that whole
+    /// buffer alive for the session's lifetime.
     pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
+        let mut headers = HeaderMap::with_capacity(parts.headers.len());
+        for (name, value) in &parts.headers {
+            if let Ok(mut copy) = http::HeaderValue::from_bytes(value.as_bytes()) {
+                copy.set_sensitive(value.is_sensitive());
+                if let Ok(name) = http::HeaderName::from_bytes(name.as_str().as_bytes()) {
+                    headers.append(name, copy);
+                }
+            }
+        }
+        let uri = parts
+            .uri
+            .to_string()
+            .parse::<Uri>()
+            .unwrap_or_else(|_| parts.uri.clone());
         HandshakeRequest {
             method: parts.method.clone(),
-            uri: parts.uri.clone(),
-            headers: parts.headers.clone(),
+            uri,
+            headers,
             remote_addr: parts.extensions.get::<RemoteAddr>().map(|a| a.0),
             time: SystemTime::now(),
         }

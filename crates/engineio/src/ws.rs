@@ -92,7 +92,7 @@ fn ws_config(session: &SessionInner) -> WebSocketConfig {
     let limit = session.shared.config.max_http_buffer_size;
     let mut c = WebSocketConfig::default();
     // Small eager buffers keep an idle connection cheap; they grow while a large message is read.
-    c.read_buffer_size = 4 * 1024;
+    c.read_buffer_size = 1024;
     c.write_buffer_size = 0;
     c.max_message_size = Some(limit);
     c.max_frame_size = Some(limit);

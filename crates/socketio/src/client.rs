@@ -11,7 +11,6 @@ use socketio_protocol::{
 
 use crate::dynamic::Resolved;
 use crate::error::EmitError;
-use crate::handshake::Handshake;
 use crate::server::ServerInner;
 use crate::socket::{DisconnectReason, Socket};
 
@@ -46,6 +45,7 @@ impl std::fmt::Debug for ClientRef {
 }
 
 impl ClientRef {
+    /// The Engine.IO connection (Node's `client.conn`).
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
@@ -53,11 +53,11 @@ impl ClientRef {
     /// println!("{} over {}", conn.id(), conn.transport().as_str());
     /// # }
     /// ```
-    /// The Engine.IO connection (Node's `client.conn`).
     pub fn conn(&self) -> &engineio::Socket {
         &self.0.conn
     }
 
+    /// The request that opened it (Node's `client.request`).
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
@@ -66,7 +66,6 @@ impl ClientRef {
     /// # let _ = cookie;
     /// # }
     /// ```
-    /// The request that opened it (Node's `client.request`).
     pub fn request(&self) -> &engineio::HandshakeRequest {
         self.0.conn.request()
     }
@@ -278,8 +277,7 @@ impl Client {
             ProtocolRevision::V4 if nsp == "/" => Arc::from(self.conn.id().as_str()),
             ProtocolRevision::V4 => Arc::from(format!("{nsp}#{}", self.conn.id()).as_str()),
         };
-        let handshake = Handshake::new(self.conn.request(), auth);
-        let socket = Socket::new(id, ns.clone(), self.clone(), handshake);
+        let socket = Socket::new(id, ns.clone(), self.clone(), auth);
         if !ns.has_middleware() {
             self.finish_connect(socket);
             return;

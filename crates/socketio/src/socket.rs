@@ -1,6 +1,5 @@
 //! A socket: one client's connection to one namespace.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -88,7 +87,9 @@ type DisconnectFn = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
 
 #[derive(Default)]
 struct Handlers {
-    events: HashMap<String, Vec<EventFn>>,
+    /// By event, in registration order. A list, not a map: a socket has a handful of events,
+    /// and a scan of them costs less than a hash and far less memory per socket.
+    events: Vec<(Box<str>, EventFn)>,
     any: Vec<AnyFn>,
     any_outgoing: Vec<AnyFn>,
     middleware: Vec<PacketMiddlewareFn>,
@@ -101,7 +102,9 @@ pub(crate) struct SocketInner {
     id: Arc<str>,
     ns: Namespace,
     pub(crate) client: Arc<Client>,
-    handshake: Handshake,
+    /// Built on first use from the connection's request: most sockets never read it.
+    handshake: std::sync::OnceLock<Handshake>,
+    auth: Value,
     data: Mutex<Value>,
     handlers: Mutex<Handlers>,
     acks: PendingAcks,
@@ -140,17 +143,13 @@ impl PartialEq for Socket {
 impl Eq for Socket {}
 
 impl Socket {
-    pub(crate) fn new(
-        id: Arc<str>,
-        ns: Namespace,
-        client: Arc<Client>,
-        handshake: Handshake,
-    ) -> Self {
+    pub(crate) fn new(id: Arc<str>, ns: Namespace, client: Arc<Client>, auth: Value) -> Self {
         Socket(Arc::new(SocketInner {
             id,
             ns,
             client,
-            handshake,
+            handshake: std::sync::OnceLock::new(),
+            auth,
             data: Mutex::new(Value::Null),
             handlers: Mutex::new(Handlers::default()),
             acks: PendingAcks::default(),
@@ -164,16 +163,16 @@ impl Socket {
 
     /// The socket id: 20 random characters per namespace connection (protocol 5); the
     /// Engine.IO id on `/` and `/nsp#sid` elsewhere (protocol 4).
-    pub fn id(&self) -> &str {
-        &self.0.id
-    }
-
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
     /// println!("{} joined", socket.id());
     /// # }
     /// ```
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
     pub(crate) fn id_arc(&self) -> &Arc<str> {
         &self.0.id
     }
@@ -189,22 +188,18 @@ impl Socket {
 
     /// The handshake details (Node's `socket.handshake`).
     pub fn handshake(&self) -> &Handshake {
-        &self.0.handshake
+        self.0
+            .handshake
+            .get_or_init(|| Handshake::new(self.0.client.conn.request(), self.0.auth.clone()))
+    }
+
+    /// The auth payload of the CONNECT packet (`{}` when none; the namespace query for
+    /// socket.io-client 2.x): `handshake().auth` without building the whole handshake.
+    pub fn auth(&self) -> &Value {
+        &self.0.auth
     }
 
     /// The request that opened the connection (Node's `socket.request`).
-    pub fn request(&self) -> &engineio::HandshakeRequest {
-        self.0.client.conn.request()
-    }
-
-    /// The Engine.IO connection under this socket (Node's `socket.conn`).
-    pub fn conn(&self) -> &engineio::Socket {
-        &self.0.client.conn
-    }
-
-    /// The multiplexed connection this socket rides (Node's `socket.client`).
-    pub fn client(&self) -> crate::client::ClientRef {
-        crate::client::ClientRef(self.0.client.clone())
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
@@ -213,22 +208,22 @@ impl Socket {
     /// # let _ = (agent, cookie);
     /// # }
     /// ```
+    pub fn request(&self) -> &engineio::HandshakeRequest {
+        self.0.client.conn.request()
     }
 
-    /// Stores per-socket user data. It must be serializable: the cluster operations
-    /// (`fetch_sockets`) ship it to other nodes.
-    pub fn set_data<T: Serialize>(&self, data: &T) -> Result<(), EmitError> {
+    /// The Engine.IO connection under this socket (Node's `socket.conn`).
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
     /// println!("over {}", socket.conn().transport().as_str());
     /// # }
     /// ```
-        let value = serde_json::to_value(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
-        *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
-        Ok(())
+    pub fn conn(&self) -> &engineio::Socket {
+        &self.0.client.conn
     }
 
+    /// The multiplexed connection this socket rides (Node's `socket.client`).
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
@@ -236,6 +231,18 @@ impl Socket {
     /// println!("session {} from {:?}", client.conn().id(), client.request().remote_addr);
     /// # }
     /// ```
+    pub fn client(&self) -> crate::client::ClientRef {
+        crate::client::ClientRef(self.0.client.clone())
+    }
+
+    /// Stores per-socket user data. It must be serializable: the cluster operations
+    /// (`fetch_sockets`) ship it to other nodes.
+    pub fn set_data<T: Serialize>(&self, data: &T) -> Result<(), EmitError> {
+        let value = serde_json::to_value(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
+        *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        Ok(())
+    }
+
     /// The per-socket user data as `T`, or `None` when unset or of another shape.
     pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
         let value = self
@@ -293,7 +300,7 @@ impl Socket {
                 ),
             }
         });
-        self.handlers().events.entry(event).or_default().push(f);
+        self.handlers().events.push((event.into_boxed_str(), f));
     }
 
     /// As [`Socket::on`], for an async handler: each event runs in its own task, so events of
@@ -311,7 +318,7 @@ impl Socket {
 
     /// Removes every handler of `event`.
     pub fn off(&self, event: &str) {
-        self.handlers().events.remove(event);
+        self.handlers().events.retain(|(name, _)| &**name != event);
     }
 
     /// A handler called for every incoming event, before the event's own handlers.
@@ -379,6 +386,14 @@ impl Socket {
 
     /// Emits `event` to this client. A tuple is spread into the arguments, `()` is none, any
     /// other value is one argument; `bytes::Bytes` anywhere goes as binary.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.emit("an event", &serde_json::json!({"some": "data"}));
+    /// // Binary anywhere, as Node's `Buffer`.
+    /// let _ = socket.emit("file", &("name.bin", bytes::Bytes::from_static(&[1, 2, 3])));
+    /// # }
+    /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         let packet = self.event_packet(event, data, None)?;
         self.send_packet(&packet)
@@ -391,14 +406,6 @@ impl Socket {
         T: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.emit("an event", &serde_json::json!({"some": "data"}));
-    /// // Binary anywhere, as Node's `Buffer`.
-    /// let _ = socket.emit("file", &("name.bin", bytes::Bytes::from_static(&[1, 2, 3])));
-    /// # }
-    /// ```
         self.emit_with_ack_timeout(event, data, None).await
     }
 
@@ -527,6 +534,14 @@ impl Socket {
 
     /// Joins `room` (Node's `socket.join`). Refused past the namespace's room limits
     /// ([`RoomLimits`](crate::RoomLimits)).
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// if let Err(e) = socket.join("room 237") {
+    ///     eprintln!("not joined: {e}"); // Node's `join(room, fn)` error
+    /// }
+    /// # }
+    /// ```
     pub fn join(&self, room: impl Into<crate::Room>) -> Result<(), crate::JoinError> {
         self.join_all([room.into()])
     }
@@ -539,24 +554,30 @@ impl Socket {
         let rooms: Vec<crate::Room> = rooms.into_iter().map(Into::into).collect();
         let events = self.0.ns.0.rooms.add_all(self.id_arc(), &rooms)?;
         self.0.ns.room_events(events);
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// if let Err(e) = socket.join("room 237") {
-    ///     eprintln!("not joined: {e}"); // Node's `join(room, fn)` error
-    /// }
-    /// # }
-    /// ```
         Ok(())
     }
 
     /// Leaves `room`.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// socket.leave("room 237");
+    /// # }
+    /// ```
     pub fn leave(&self, room: &str) {
         let events = self.0.ns.0.rooms.del(self.id_arc(), room);
         self.0.ns.room_events(events);
     }
 
     /// The rooms this socket is in; always holds its own id while connected.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.join("room 237");
+    /// assert!(socket.rooms().iter().any(|r| &**r == "room 237"));
+    /// assert!(socket.rooms().iter().any(|r| &**r == socket.id()));
+    /// # }
+    /// ```
     pub fn rooms(&self) -> Vec<crate::Room> {
         self.0.ns.0.rooms.socket_rooms(self.id())
     }
@@ -566,21 +587,7 @@ impl Socket {
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
-    /// socket.leave("room 237");
-    /// # }
-    /// ```
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
     /// let _ = socket.compress(false).emit("an event", &serde_json::json!({"some": "data"}));
-    /// # }
-    /// ```
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.join("room 237");
-    /// assert!(socket.rooms().iter().any(|r| &**r == "room 237"));
-    /// assert!(socket.rooms().iter().any(|r| &**r == socket.id()));
     /// # }
     /// ```
     pub fn compress(&self, compress: bool) -> crate::SocketEmitter {
@@ -599,11 +606,23 @@ impl Socket {
     }
 
     /// A broadcast to `room` from this socket: every socket in it but this one.
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.to("others").emit("an event", &serde_json::json!({"some": "data"}));
+    /// # }
+    /// ```
     pub fn to(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
         self.broadcast().to(room)
     }
 
     /// Synonym of [`Socket::to`].
+    ///
+    /// ```no_run
+    /// # fn f(socket: socketio::Socket) {
+    /// let _ = socket.within("others").emit("an event", &());
+    /// # }
+    /// ```
     pub fn within(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
         self.to(room)
     }
@@ -611,23 +630,11 @@ impl Socket {
     /// A broadcast to every socket of the namespace but those in `room` and this one.
     pub fn except(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
         self.broadcast().except(room)
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.to("others").emit("an event", &serde_json::json!({"some": "data"}));
-    /// # }
-    /// ```
     }
 
     /// A broadcast to every socket of the namespace but this one.
     pub fn broadcast(&self) -> BroadcastOperator {
         self.0.ns.broadcast().except(self.id_arc().clone())
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.within("others").emit("an event", &());
-    /// # }
-    /// ```
     }
 
     /// Handles a packet for this socket's namespace (CONNECT is the client's business).
@@ -650,7 +657,11 @@ impl Socket {
             (
                 h.middleware.clone(),
                 h.any.clone(),
-                h.events.get(&event).cloned().unwrap_or_default(),
+                h.events
+                    .iter()
+                    .filter(|(name, _)| **name == *event)
+                    .map(|(_, f)| f.clone())
+                    .collect::<Vec<_>>(),
             )
         };
         let Payload { data, attachments } = payload;
