@@ -567,6 +567,20 @@ case!(b12_base64_abuse, |fx, engine, h| {
 
 // ---- C. WebSocket transport ------------------------------------------------------------------
 
+/// The next server frame that is not an Engine.IO ping (pings are answered).
+async fn read_data(s: &mut TcpStream) -> RawWsFrame {
+    loop {
+        let f = raw_ws_read(s, STEP).await.unwrap().unwrap();
+        if f.opcode == 1 && f.payload == b"2" {
+            s.write_all(&raw_ws_frame(true, 0, 1, true, b"3"))
+                .await
+                .unwrap();
+            continue;
+        }
+        return f;
+    }
+}
+
 async fn ws_session(fx: &Fixture, eio: u8) -> TcpStream {
     let (mut s, res) = raw_ws_handshake(
         fx.addr(),
@@ -674,14 +688,14 @@ case!(c15_size_and_fragment_abuse, |fx, engine, h| {
     }
     bytes.extend(raw_ws_frame(true, 0, 0, true, b""));
     s.write_all(&bytes).await.unwrap();
-    let echo = raw_ws_read(&mut s, STEP).await.unwrap().unwrap();
+    let echo = read_data(&mut s).await;
     assert_eq!(echo.payload.len(), 100_000);
     // One frame written one byte per TCP segment.
     let frame = raw_ws_frame(true, 0, 1, true, &[b'4'; 300]);
     for b in &frame {
         s.write_all(std::slice::from_ref(b)).await.unwrap();
     }
-    let echo = raw_ws_read(&mut s, STEP).await.unwrap().unwrap();
+    let echo = read_data(&mut s).await;
     assert_eq!(echo.payload, vec![b'4'; 300]);
     drop(s);
     eventually(Duration::from_secs(3), "sessions closed", || {
@@ -757,13 +771,13 @@ case!(
         s.write_all(&raw_ws_frame(true, 0, 1, true, b"4small"))
             .await
             .unwrap();
-        let echo = raw_ws_read(&mut s, STEP).await.unwrap().unwrap();
+        let echo = read_data(&mut s).await;
         assert_eq!((echo.rsv, echo.payload.as_slice()), (0, &b"4small"[..]));
         // Over it: compressed (RSV1), and smaller than the message.
         s.write_all(&raw_ws_frame(true, 0, 1, true, &[b'4'; 5000]))
             .await
             .unwrap();
-        let echo = raw_ws_read(&mut s, STEP).await.unwrap().unwrap();
+        let echo = read_data(&mut s).await;
         assert_eq!(echo.rsv, 0b100);
         assert!(echo.payload.len() < 500, "{}", echo.payload.len());
         // A 100 KB frame inflating to ~16 MB: the session closes (1009) after at most
@@ -830,12 +844,12 @@ case!(c17_wrong_kinds_of_frames, |fx, engine, h| {
     s.write_all(&raw_ws_frame(true, 0, 2, true, b""))
         .await
         .unwrap();
-    let echo = raw_ws_read(&mut s, STEP).await.unwrap().unwrap();
+    let echo = read_data(&mut s).await;
     assert_eq!((echo.opcode, echo.payload.len()), (2, 0));
     s.write_all(&raw_ws_frame(true, 0, 2, true, b"4 not text"))
         .await
         .unwrap();
-    let echo = raw_ws_read(&mut s, STEP).await.unwrap().unwrap();
+    let echo = read_data(&mut s).await;
     assert_eq!(
         (echo.opcode, echo.payload.as_slice()),
         (2, &b"4 not text"[..])
