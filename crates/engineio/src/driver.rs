@@ -159,13 +159,13 @@ pub(crate) async fn run(
                     let stuck = w.writing();
                     w.pending.clear();
                     if !stuck {
-                        close_socket(w, None, Duration::from_secs(1)).await;
+                        Box::pin(close_socket(w, None, Duration::from_secs(1))).await;
                     }
                     break;
                 }
                 if !w.writing() {
                     // Everything, the close packet last, is written.
-                    close_socket(w, None, config.ping_timeout).await;
+                    Box::pin(close_socket(w, None, config.ping_timeout)).await;
                     break;
                 }
             }
@@ -244,7 +244,7 @@ pub(crate) async fn run(
                         reason: "".into(),
                     };
                     w.pending.clear();
-                    close_socket(w, Some(frame), Duration::from_secs(1)).await;
+                    Box::pin(close_socket(w, Some(frame), Duration::from_secs(1))).await;
                 }
                 session.close(read_error_reason(&e), false);
             }

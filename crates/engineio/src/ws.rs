@@ -138,7 +138,7 @@ pub(crate) fn handshake(
         .ok_or_else(bad_handshake)?;
     let slot = parts.extensions.remove::<ConnSlot>();
     tokio::spawn(async move {
-        let Some(ws) = accept(&session, on_upgrade, deflate, slot).await else {
+        let Some(ws) = Box::pin(accept(&session, on_upgrade, deflate, slot)).await else {
             return;
         };
         session.shared.table().insert(session.sid, session.clone());
