@@ -55,8 +55,93 @@ impl Default for RoomLimits {
 
 #[derive(Default)]
 struct State {
-    rooms: HashMap<Room, HashSet<Arc<str>>>,
-    sids: HashMap<Arc<str>, HashSet<Room>>,
+    rooms: HashMap<Room, IdSet>,
+    sids: HashMap<Arc<str>, IdSet>,
+}
+
+/// A set of ids (socket ids, or room names) that allocates nothing while it holds one: every
+/// socket's own room, and the only room of most sockets, cost no table of their own.
+#[derive(Debug, Default)]
+enum IdSet {
+    #[default]
+    Empty,
+    One(Arc<str>),
+    Many(HashSet<Arc<str>>),
+}
+
+impl IdSet {
+    fn insert(&mut self, id: Arc<str>) -> bool {
+        match self {
+            IdSet::Empty => {
+                *self = IdSet::One(id);
+                true
+            }
+            IdSet::One(one) if *one == id => false,
+            IdSet::One(one) => {
+                let mut set = HashSet::with_capacity(2);
+                set.insert(one.clone());
+                set.insert(id);
+                *self = IdSet::Many(set);
+                true
+            }
+            IdSet::Many(set) => set.insert(id),
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> bool {
+        match self {
+            IdSet::One(one) if &**one == id => {
+                *self = IdSet::Empty;
+                true
+            }
+            IdSet::Many(set) => set.remove(id),
+            _ => false,
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        match self {
+            IdSet::Empty => false,
+            IdSet::One(one) => &**one == id,
+            IdSet::Many(set) => set.contains(id),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            IdSet::Empty => 0,
+            IdSet::One(_) => 1,
+            IdSet::Many(set) => set.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn iter(&self) -> IdSetIter<'_> {
+        match self {
+            IdSet::Empty => IdSetIter::One(None),
+            IdSet::One(one) => IdSetIter::One(Some(one)),
+            IdSet::Many(set) => IdSetIter::Many(set.iter()),
+        }
+    }
+}
+
+enum IdSetIter<'a> {
+    One(Option<&'a Arc<str>>),
+    Many(std::collections::hash_set::Iter<'a, Arc<str>>),
+}
+
+impl<'a> Iterator for IdSetIter<'a> {
+    type Item = &'a Arc<str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            IdSetIter::One(one) => one.take(),
+            IdSetIter::Many(it) => it.next(),
+        }
+    }
 }
 
 /// The membership table of one namespace on this node.
@@ -97,7 +182,7 @@ impl Rooms {
         let mut st = self.write();
         let st = &mut *st;
         let mine = st.sids.entry(id.clone()).or_default();
-        let new: Vec<&Room> = rooms.iter().filter(|r| !mine.contains(*r)).collect();
+        let new: Vec<&Room> = rooms.iter().filter(|r| !mine.contains(r)).collect();
         if mine.len() + new.len() > self.limits.max_rooms_per_socket {
             if mine.is_empty() {
                 st.sids.remove(id);
@@ -135,8 +220,8 @@ impl Rooms {
         let mut st = self.write();
         let mut events = Vec::new();
         if let Some(rooms) = st.sids.remove(id) {
-            for room in rooms {
-                Self::leave_room(&mut st, id, &room, &mut events);
+            for room in rooms.iter() {
+                Self::leave_room(&mut st, id, room, &mut events);
             }
         }
         events
@@ -178,7 +263,7 @@ impl Rooms {
         let excluded: HashSet<&Arc<str>> = except
             .iter()
             .filter_map(|r| st.rooms.get(r))
-            .flatten()
+            .flat_map(IdSet::iter)
             .collect();
         if rooms.is_empty() {
             return st
@@ -193,7 +278,7 @@ impl Rooms {
                 .rooms
                 .get(room)
                 .into_iter()
-                .flatten()
+                .flat_map(IdSet::iter)
                 .filter(|id| !excluded.contains(id))
                 .cloned()
                 .collect();
@@ -201,7 +286,7 @@ impl Rooms {
         let mut seen: HashSet<&Arc<str>> = HashSet::new();
         let mut out = Vec::new();
         for room in rooms {
-            for id in st.rooms.get(room).into_iter().flatten() {
+            for id in st.rooms.get(room).into_iter().flat_map(IdSet::iter) {
                 if !excluded.contains(id) && seen.insert(id) {
                     out.push(id.clone());
                 }
