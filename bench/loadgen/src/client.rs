@@ -429,3 +429,28 @@ impl Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{payload, Tracker};
+
+    #[test]
+    fn payload_carries_its_sequence_number() {
+        let p = payload(42, 64);
+        assert_eq!(p.len(), 64);
+        assert_eq!(p.get(..16).and_then(|d| d.parse::<u64>().ok()), Some(42));
+    }
+
+    #[test]
+    fn tracker_counts_deliveries_and_strays() {
+        let t = Tracker::new(1, Vec::new());
+        let seq = t.open(0, 2);
+        t.deliver(seq);
+        assert_eq!(t.count(seq), Some(1));
+        t.deliver(seq);
+        assert_eq!(t.count(seq), Some(2));
+        t.deliver(seq + 1000);
+        assert_eq!(t.stray.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert_eq!(t.deliveries.load(std::sync::atomic::Ordering::Relaxed), 3);
+    }
+}

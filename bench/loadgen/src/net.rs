@@ -277,3 +277,46 @@ impl Http {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[tokio::test]
+    async fn only_loopback_targets() {
+        for ok in [
+            "http://127.0.0.1:3000",
+            "ws://127.0.0.9:1",
+            "http://[::1]:80",
+        ] {
+            assert!(Target::parse(ok, "/socket.io/").await.is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://10.0.0.1:3000",
+            "http://192.168.1.1:80",
+            "ftp://127.0.0.1:1",
+        ] {
+            assert!(
+                Target::parse(refused, "/socket.io/").await.is_err(),
+                "{refused}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn engine_io_query() {
+        let t = Target::parse("http://127.0.0.1:3000", "socket.io")
+            .await
+            .map_err(|e| e.to_string());
+        let t = t
+            .as_ref()
+            .map(|t| (t.query("polling", None), t.query("websocket", Some("ab"))));
+        assert_eq!(
+            t,
+            Ok((
+                "/socket.io/?EIO=4&transport=polling".to_owned(),
+                "/socket.io/?EIO=4&transport=websocket&sid=ab".to_owned()
+            ))
+        );
+    }
+}

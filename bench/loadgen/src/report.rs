@@ -286,3 +286,36 @@ fn table(runs: &[Value], configs: &BTreeMap<String, String>, baseline: &str) -> 
     }
     md
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::{median, table};
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![]), None);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
+
+    #[test]
+    fn ratios_of_the_baseline_against_each_peer() {
+        let runs = vec![
+            json!({"scenario": "echo", "size": 100, "server": "ours", "ok": true, "cpu_us_per_op": 10.0}),
+            json!({"scenario": "echo", "size": 100, "server": "peer", "ok": true, "cpu_us_per_op": 20.0}),
+        ];
+        let md = table(&runs, &BTreeMap::new(), "ours");
+        assert!(
+            md.starts_with("| scenario | metric | ours | peer | ours / peer |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| echo 100 | server CPU µs / round trip | 10.00 | 20.00 | 0.50 |"),
+            "{md}"
+        );
+    }
+}
