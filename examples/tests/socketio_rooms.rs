@@ -232,3 +232,66 @@ async fn attachments_that_never_come_close_the_connection_after_the_bound() {
     })
     .await;
 }
+
+/// The open packet's sid of a polling handshake on `/socket.io/`.
+async fn polling_session(addr: SocketAddr) -> String {
+    let res = sio_common::http(addr, "GET", "/socket.io/?EIO=4&transport=polling", b"")
+        .await
+        .unwrap();
+    let open = sio_common::parse_open(&res.text());
+    let sid = open["sid"].as_str().unwrap().to_owned();
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let res = sio_common::http(addr, "POST", &path, b"40").await.unwrap();
+    assert_eq!(res.status, 200);
+    sid
+}
+
+async fn poll(addr: SocketAddr, sid: &str) -> String {
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    sio_common::http(addr, "GET", &path, b"")
+        .await
+        .unwrap()
+        .text()
+}
+
+#[tokio::test]
+async fn volatile_skips_a_polling_client_between_polls_and_except_subtracts() {
+    with_timeout(Duration::from_secs(30), async {
+        let (io, addr) = server(RoomLimits::default()).await;
+        let sid = polling_session(addr).await;
+        // The CONNECT reply and the greeting.
+        let first = poll(addr, &sid).await;
+        assert!(first.starts_with("40{\"sid\""), "{first}");
+        let mut ws = client(addr).await;
+        let mut muted = client(addr).await;
+        let mut skipped = Vec::new();
+        call(&mut muted, 1, "join", "muted", &mut skipped).await;
+
+        // No GET is waiting: the polling client cannot take a volatile message now.
+        io.broadcast().volatile().emit("v", &1).unwrap();
+        io.except("muted").emit("plain", &2).unwrap();
+        assert_eq!(ws.recv_data_text().await, r#"42["v",1]"#);
+        assert_eq!(ws.recv_data_text().await, r#"42["plain",2]"#);
+        assert_eq!(muted.recv_data_text().await, r#"42["v",1]"#);
+        muted.assert_silent(Duration::from_millis(200)).await;
+        let got = poll(addr, &sid).await;
+        assert_eq!(
+            got, r#"42["plain",2]"#,
+            "the volatile message was not dropped"
+        );
+
+        // With a GET waiting, a volatile message goes out.
+        let waiting = tokio::spawn(async move { poll(addr, &sid).await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        io.to("muted")
+            .except("nobody")
+            .volatile()
+            .emit("v", &3)
+            .unwrap();
+        io.broadcast().volatile().emit("v", &4).unwrap();
+        assert_eq!(waiting.await.unwrap(), r#"42["v",4]"#);
+        assert_eq!(muted.recv_data_text().await, r#"42["v",3]"#);
+        io.close().await;
+    })
+    .await;
+}
