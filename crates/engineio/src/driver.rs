@@ -125,6 +125,11 @@ pub(crate) async fn run(
     });
     // How long a session closed gracefully may take to deliver its close packet.
     let mut close_deadline: Option<Instant> = None;
+    // One timer for the session's life, moved only when the deadline moves: a fresh `Sleep`
+    // per wake-up would register and deregister a timer for every message written.
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut armed: Option<Instant> = None;
     loop {
         let (mut deadline, closed, graceful, finished) = {
             let mut st = session.lock();
@@ -183,13 +188,19 @@ pub(crate) async fn run(
             let at = started + write_window;
             deadline = Some(deadline.map_or(at, |d| d.min(at)));
         }
+        if deadline != armed {
+            if let Some(at) = deadline {
+                timer.as_mut().reset(at.into());
+            }
+            armed = deadline;
+        }
         let wake = tokio::select! {
             _ = session.notify.notified() => Wake::Notified,
             r = async { upgrade_rx.as_mut().expect("guarded").await }, if upgrade_rx.is_some() => {
                 Wake::Upgraded(r.ok().map(Box::new))
             }
             e = poll_fn(|cx| ws.as_mut().map_or(Poll::Pending, |w| w.poll_event(cx))), if ws.is_some() => Wake::Ws(e),
-            _ = sleep_until(deadline), if deadline.is_some() => Wake::Timer,
+            _ = &mut timer, if armed.is_some() => Wake::Timer,
         };
         match wake {
             Wake::Notified => {}
@@ -250,6 +261,8 @@ pub(crate) async fn run(
             }
             Wake::Ws(WsEvent::Frame(None)) => session.close(CloseReason::TransportClose, false),
             Wake::Timer => {
+                // Fired: re-arm on the next pass even if the deadline comes out the same.
+                armed = None;
                 let now = Instant::now();
                 if closed {
                     if close_deadline.is_some_and(|d| now >= d) {
@@ -281,13 +294,6 @@ pub(crate) async fn run(
 /// Sends a close frame (after what is buffered) and waits for it to go out, within `within`.
 async fn close_socket(w: &mut Ws, frame: Option<CloseFrame>, within: Duration) {
     let _ = tokio::time::timeout(within, w.conn.stream.close(frame)).await;
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d.into()).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Runs every heartbeat or upgrade deadline that has passed. Each runs at its scheduled time,

@@ -409,6 +409,10 @@ impl Namespace {
 
     /// The local sockets matching `opts`.
     pub(crate) fn local_targets(&self, opts: &BroadcastOptions) -> Vec<Socket> {
+        if opts.rooms.is_empty() && opts.except.is_empty() {
+            // Everyone (`io.emit`): no room lookups at all.
+            return self.sockets();
+        }
         let ids = self.0.rooms.sockets(&opts.rooms, &opts.except);
         let sockets = self.0.sockets.read().unwrap_or_else(|e| e.into_inner());
         ids.iter()
