@@ -265,3 +265,42 @@ async fn events_of_one_socket_arrive_in_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn conn_upgrade_event_fires_when_polling_moves_to_websocket() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, log) = start(|socket, log| {
+            let l = log.clone();
+            socket.conn().on_upgrade(move |conn| {
+                l.lock()
+                    .unwrap()
+                    .push(format!("upgraded {:?}", conn.transport()))
+            });
+        })
+        .await;
+        let res = sio_common::http(addr, "GET", "/socket.io/?EIO=4&transport=polling", b"")
+            .await
+            .unwrap();
+        let sid = sio_common::parse_open(&res.text())["sid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+        sio_common::http(addr, "POST", &path, b"40").await.unwrap();
+        settle().await;
+        assert!(log.lock().unwrap().is_empty());
+        let mut ws = SioWs::connect(
+            addr,
+            &format!("/socket.io/?EIO=4&transport=websocket&sid={sid}"),
+        )
+        .await
+        .unwrap();
+        ws.send_text("2probe").await;
+        assert_eq!(ws.recv_text().await, "3probe");
+        ws.send_text("5").await;
+        settle().await;
+        assert_eq!(*log.lock().unwrap(), ["upgraded Websocket"]);
+        io.close().await;
+    })
+    .await;
+}

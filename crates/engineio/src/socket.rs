@@ -121,6 +121,23 @@ impl Socket {
         slot.clone().and_then(|d| d.downcast::<T>().ok())
     }
 
+    /// Runs `f` once the session has upgraded from polling to WebSocket (Node's
+    /// `socket.conn.on("upgrade")`); never for a session that opened on WebSocket or does not
+    /// upgrade.
+    ///
+    /// ```no_run
+    /// # fn f(socket: engineio::Socket) {
+    /// socket.on_upgrade(|s| println!("{} now on {:?}", s.id(), s.transport()));
+    /// # }
+    /// ```
+    pub fn on_upgrade(&self, f: impl FnOnce(&Socket) + Send + 'static) {
+        self.0
+            .on_upgrade
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Box::new(f));
+    }
+
     /// Closes the session at once with `reason`, without a close packet.
     pub fn close_with(&self, reason: CloseReason) {
         self.0.close(reason, false);
@@ -185,6 +202,8 @@ pub(crate) struct SessionInner {
     /// The layer above's per-session value; cleared when the session closes so that no cycle
     /// outlives it.
     pub(crate) data: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
+    /// Called once the session has moved to the WebSocket (Node's `socket.on("upgrade")`).
+    pub(crate) on_upgrade: Mutex<Vec<Box<dyn FnOnce(&Socket) + Send>>>,
 }
 
 /// Bytes a packet occupies in the outbound bound (its payload; framing is small and bounded).
@@ -235,6 +254,7 @@ impl SessionInner {
             }),
             notify: Notify::new(),
             data: Mutex::new(None),
+            on_upgrade: Mutex::new(Vec::new()),
         }
     }
 
@@ -416,6 +436,10 @@ impl SessionInner {
         }
         self.shared.handler.on_close(&self.socket(), reason);
         self.data.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.on_upgrade
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// Marks the session finished and removes it from the table (the driver's exit).

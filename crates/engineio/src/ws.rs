@@ -259,6 +259,13 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
                     st.upgrade_tx.take()
                 };
                 tracing::debug!(target: "engineio::session", sid = %session.sid, "upgraded to websocket");
+                let callbacks = std::mem::take(
+                    &mut *session.on_upgrade.lock().unwrap_or_else(|e| e.into_inner()),
+                );
+                let socket = session.socket();
+                for f in callbacks {
+                    f(&socket);
+                }
                 if let Some(tx) = tx {
                     let _ = tx.send(conn);
                 }
