@@ -191,6 +191,9 @@ pub(crate) struct State {
     pub(crate) ws_b64: bool,
 }
 
+/// A callback for the upgrade event.
+pub(crate) type UpgradeFn = Box<dyn FnOnce(&Socket) + Send>;
+
 pub(crate) struct SessionInner {
     pub(crate) sid: Sid,
     pub(crate) version: ProtocolVersion,
@@ -203,7 +206,7 @@ pub(crate) struct SessionInner {
     /// outlives it.
     pub(crate) data: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
     /// Called once the session has moved to the WebSocket (Node's `socket.on("upgrade")`).
-    pub(crate) on_upgrade: Mutex<Vec<Box<dyn FnOnce(&Socket) + Send>>>,
+    pub(crate) on_upgrade: Mutex<Vec<UpgradeFn>>,
 }
 
 /// Bytes a packet occupies in the outbound bound (its payload; framing is small and bounded).
