@@ -4,32 +4,44 @@
 //! `select!`, so a peer that stops reading (a write that cannot progress) still gets its
 //! heartbeat checked and its session closed; nothing here ever waits on another session.
 
-use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use engineio_protocol::{Action, CloseReason, Packet, Str};
-use futures_util::{Sink, Stream};
+use futures_util::Stream;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use crate::deflate::InflateError;
-use crate::socket::{packet_cost, SessionInner, Transport};
-use crate::ws::{decode_for, encode_for, read_error_reason, WsStream};
+use crate::socket::{SessionInner, Transport, WsOut};
+use crate::ws::{decode_for, read_error_reason, WsStream};
+use crate::wswrite::{Framing, WsWriter};
 
-/// A WebSocket with what the driver needs to write to it.
+/// A WebSocket with what the driver needs to read and write it.
 pub(crate) struct WsConn {
+    /// The read side, under tungstenite.
     pub(crate) stream: WsStream,
+    /// The write side, shared with every sender of the session.
+    pub(crate) writer: Arc<WsWriter>,
     /// permessage-deflate was negotiated: messages of this many bytes or more are compressed.
     pub(crate) deflate_threshold: Option<usize>,
     /// The connection's place under `max_connections`, if [`serve_with`](crate::serve_with)
     /// gave it one.
     pub(crate) _slot: Option<crate::serve::ConnSlot>,
+}
+
+impl WsConn {
+    /// Sends a close frame after what is queued, within `within`, then lets the connection go.
+    pub(crate) async fn close(&mut self, code: Option<u16>, within: Duration) {
+        let deadline = Instant::now() + within;
+        self.writer.lock().push_close(code);
+        self.writer.drain_until(deadline).await;
+        self.writer.shutdown(deadline).await;
+    }
 }
 
 /// Starts the driver of a new polling session.
@@ -44,62 +56,23 @@ pub(crate) fn spawn(session: Arc<SessionInner>, ws: Option<WsConn>) {
     tokio::spawn(run(session, ws, upgrade_rx));
 }
 
-/// The WebSocket of a session and its write in progress.
-struct Ws {
-    conn: WsConn,
-    /// Encoded messages not yet handed to the socket.
-    pending: VecDeque<WsMessage>,
-    /// Messages were handed to the socket and not flushed yet.
-    unflushed: bool,
-    /// When the batch being written was taken from the queue.
-    write_started: Option<Instant>,
-}
-
-impl Ws {
-    fn writing(&self) -> bool {
-        !self.pending.is_empty() || self.unflushed
-    }
-
-    /// Progress on the batch: `Ready(Ok)` once it is all written and flushed.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), tungstenite::Error>> {
-        let stream = &mut self.conn.stream;
-        while let Some(msg) = self.pending.pop_front() {
-            match Pin::new(&mut *stream).poll_ready(cx) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {
-                    self.pending.push_front(msg);
-                    return Poll::Pending;
-                }
-            }
-            Pin::new(&mut *stream).start_send(msg)?;
-            self.unflushed = true;
-        }
-        if self.unflushed {
-            ready!(Pin::new(&mut *stream).poll_flush(cx))?;
-            self.unflushed = false;
-        }
-        // An idle connection keeps no batch buffer.
-        self.pending = VecDeque::new();
-        Poll::Ready(Ok(()))
-    }
-
-    /// The next thing that happens on the socket: the batch done or failed, or a frame read.
-    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<WsEvent> {
-        if self.writing() {
-            if let Poll::Ready(r) = self.poll_write(cx) {
-                return Poll::Ready(WsEvent::Written(r));
-            }
-        }
-        Pin::new(&mut self.conn.stream)
-            .poll_next(cx)
-            .map(WsEvent::Frame)
-    }
-}
-
 enum WsEvent {
-    Written(Result<(), tungstenite::Error>),
+    /// Everything queued was written.
+    Written,
+    WriteFailed(std::io::Error),
     Frame(Option<Result<WsMessage, tungstenite::Error>>),
+}
+
+/// The next thing that happens on the socket: the queued writes done or failed, or a frame read.
+fn poll_ws(conn: &mut WsConn, cx: &mut Context<'_>) -> Poll<WsEvent> {
+    if conn.writer.lock().busy() {
+        match conn.writer.poll_drain(cx) {
+            Poll::Ready(Ok(())) => return Poll::Ready(WsEvent::Written),
+            Poll::Ready(Err(e)) => return Poll::Ready(WsEvent::WriteFailed(e)),
+            Poll::Pending => {}
+        }
+    }
+    Pin::new(&mut conn.stream).poll_next(cx).map(WsEvent::Frame)
 }
 
 enum Wake {
@@ -111,18 +84,14 @@ enum Wake {
 
 pub(crate) async fn run(
     session: Arc<SessionInner>,
-    ws: Option<WsConn>,
+    mut ws: Option<WsConn>,
     mut upgrade_rx: Option<oneshot::Receiver<WsConn>>,
 ) {
     let config = &session.shared.config;
     // A write that makes no progress for a whole heartbeat window is a dead peer.
     let write_window: Duration = config.ping_interval + config.ping_timeout;
-    let mut ws = ws.map(|conn| Ws {
-        conn,
-        pending: VecDeque::new(),
-        unflushed: false,
-        write_started: None,
-    });
+    // The peer sent its close frame (tungstenite has queued the reply).
+    let mut peer_closed = false;
     // How long a session closed gracefully may take to deliver its close packet.
     let mut close_deadline: Option<Instant> = None;
     // One timer for the session's life, moved only when the deadline moves: a fresh `Sleep`
@@ -133,22 +102,31 @@ pub(crate) async fn run(
     loop {
         let (mut deadline, closed, graceful, finished) = {
             let mut st = session.lock();
-            if let Some(w) = ws.as_mut() {
-                let on_ws = matches!(st.transport, Transport::Websocket);
-                if on_ws && !w.writing() && !st.queue.is_empty() {
+            if let Some(conn) = ws.as_ref() {
+                if matches!(st.transport, Transport::Websocket) && !st.ws_direct {
+                    // Senders write to the WebSocket themselves from now on; what was queued
+                    // before goes first.
+                    let framing = Framing {
+                        version: session.version,
+                        b64: st.ws_b64,
+                        deflate_threshold: conn.deflate_threshold,
+                    };
+                    let _ = session.ws_out.set(WsOut {
+                        writer: conn.writer.clone(),
+                        framing,
+                    });
+                    st.ws_direct = true;
+                }
+                if st.ws_direct && !st.queue.is_empty() {
                     let packets = SessionInner::drain_queue(&mut st);
                     tracing::trace!(target: "engineio::packet", sid = %session.sid, ?packets, "sent (websocket)");
-                    st.inflight_bytes = packets.iter().map(packet_cost).sum();
-                    let b64 = st.ws_b64;
-                    let threshold = w.conn.deflate_threshold;
-                    w.pending.extend(
-                        packets
-                            .iter()
-                            .map(|p| encode_for(&session, p, b64, threshold)),
-                    );
-                    w.write_started = Some(Instant::now());
+                    if let Some(out) = session.ws_out.get() {
+                        let mut w = out.writer.lock();
+                        for p in &packets {
+                            w.push_packet(p, out.framing);
+                        }
+                    }
                 }
-                st.writing = w.writing();
             }
             (
                 st.proto.poll_timeout(),
@@ -157,20 +135,37 @@ pub(crate) async fn run(
                 st.finished,
             )
         };
+        let (writing, failure, blocked_since) = match ws.as_ref() {
+            Some(conn) => {
+                let mut w = conn.writer.lock();
+                (w.busy(), w.take_failure(), w.blocked_since())
+            }
+            None => (false, None, None),
+        };
+        if let Some(e) = failure {
+            tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket write failed");
+            session.close(CloseReason::TransportError, false);
+            continue;
+        }
         if closed {
-            if let Some(w) = ws.as_mut() {
+            if let Some(conn) = ws.as_mut() {
                 if !graceful {
-                    // Free the batch at once; a peer that is not reading gets no close frame.
-                    let stuck = w.writing();
-                    w.pending.clear();
-                    if !stuck {
-                        Box::pin(close_socket(w, None, Duration::from_secs(1))).await;
+                    if peer_closed {
+                        // Our reply to its close frame (queued by tungstenite), briefly.
+                        let deadline = Instant::now() + Duration::from_secs(1);
+                        conn.writer.drain_until(deadline).await;
+                        conn.writer.shutdown(deadline).await;
+                    } else if writing {
+                        // A peer that is not reading gets no close frame; its queue goes at once.
+                        conn.writer.release();
+                    } else {
+                        Box::pin(conn.close(None, Duration::from_secs(1))).await;
                     }
                     break;
                 }
-                if !w.writing() {
+                if !writing {
                     // Everything, the close packet last, is written.
-                    Box::pin(close_socket(w, None, config.ping_timeout)).await;
+                    Box::pin(conn.close(None, config.ping_timeout)).await;
                     break;
                 }
             }
@@ -184,8 +179,8 @@ pub(crate) async fn run(
             let at = *close_deadline.get_or_insert_with(|| Instant::now() + config.ping_timeout);
             deadline = Some(at);
         }
-        if let Some(started) = ws.as_ref().and_then(|w| w.write_started) {
-            let at = started + write_window;
+        if let Some(since) = blocked_since {
+            let at = since + write_window;
             deadline = Some(deadline.map_or(at, |d| d.min(at)));
         }
         if deadline != armed {
@@ -199,42 +194,28 @@ pub(crate) async fn run(
             r = async { upgrade_rx.as_mut().expect("guarded").await }, if upgrade_rx.is_some() => {
                 Wake::Upgraded(r.ok().map(Box::new))
             }
-            e = poll_fn(|cx| ws.as_mut().map_or(Poll::Pending, |w| w.poll_event(cx))), if ws.is_some() => Wake::Ws(e),
+            e = poll_fn(|cx| ws.as_mut().map_or(Poll::Pending, |c| poll_ws(c, cx))), if ws.is_some() => Wake::Ws(e),
             _ = &mut timer, if armed.is_some() => Wake::Timer,
         };
         match wake {
-            Wake::Notified => {}
+            Wake::Notified | Wake::Ws(WsEvent::Written) => {}
             Wake::Upgraded(conn) => {
                 upgrade_rx = None;
-                if let Some(conn) = conn {
-                    ws = Some(Ws {
-                        conn: *conn,
-                        pending: VecDeque::new(),
-                        unflushed: false,
-                        write_started: None,
-                    });
-                }
+                ws = conn.map(|c| *c);
             }
-            Wake::Ws(WsEvent::Written(Ok(()))) => {
-                let mut st = session.lock();
-                st.inflight_bytes = 0;
-                st.writing = false;
-                if let Some(w) = ws.as_mut() {
-                    w.write_started = None;
-                }
-            }
-            Wake::Ws(WsEvent::Written(Err(e))) => {
+            Wake::Ws(WsEvent::WriteFailed(e)) => {
                 tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket write failed");
-                session.close(read_error_reason(&e), false);
+                session.close(CloseReason::TransportError, false);
             }
             Wake::Ws(WsEvent::Frame(Some(Ok(msg)))) => {
                 if let WsMessage::Close(_) = msg {
+                    peer_closed = true;
                     session.close(CloseReason::TransportClose, false);
                     continue;
                 }
                 match decode_for(&session, msg) {
                     Some(Ok(packet)) => {
-                        session.on_packet(packet, false);
+                        session.on_packet(packet, false, false);
                     }
                     Some(Err(e)) => {
                         tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "malformed frame");
@@ -245,21 +226,23 @@ pub(crate) async fn run(
             }
             Wake::Ws(WsEvent::Frame(Some(Err(e)))) => {
                 tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket read failed");
-                if let (Some(w), Some(inflate)) = (ws.as_mut(), InflateError::from_ws(&e)) {
+                if let (Some(conn), Some(inflate)) = (ws.as_mut(), InflateError::from_ws(&e)) {
                     let code = match inflate {
                         InflateError::TooLarge => CloseCode::Size,
                         InflateError::Corrupt => CloseCode::Invalid,
                     };
-                    let frame = CloseFrame {
-                        code,
-                        reason: "".into(),
-                    };
-                    w.pending.clear();
-                    Box::pin(close_socket(w, Some(frame), Duration::from_secs(1))).await;
+                    if conn.writer.lock().busy() {
+                        conn.writer.release();
+                    } else {
+                        Box::pin(conn.close(Some(code.into()), Duration::from_secs(1))).await;
+                    }
                 }
                 session.close(read_error_reason(&e), false);
             }
-            Wake::Ws(WsEvent::Frame(None)) => session.close(CloseReason::TransportClose, false),
+            Wake::Ws(WsEvent::Frame(None)) => {
+                peer_closed = true;
+                session.close(CloseReason::TransportClose, false);
+            }
             Wake::Timer => {
                 // Fired: re-arm on the next pass even if the deadline comes out the same.
                 armed = None;
@@ -270,11 +253,7 @@ pub(crate) async fn run(
                     }
                     continue;
                 }
-                if ws
-                    .as_ref()
-                    .and_then(|w| w.write_started)
-                    .is_some_and(|s| now >= s + write_window)
-                {
+                if blocked_since.is_some_and(|s| now >= s + write_window) {
                     tracing::debug!(target: "engineio::session", sid = %session.sid, "websocket write made no progress");
                     session.close(CloseReason::TransportError, false);
                     continue;
@@ -283,17 +262,11 @@ pub(crate) async fn run(
             }
         }
     }
-    {
-        let mut st = session.lock();
-        st.inflight_bytes = 0;
-        st.writing = false;
+    if let Some(conn) = ws.as_ref() {
+        conn.writer.release();
     }
+    session.lock().ws_direct = false;
     session.finish();
-}
-
-/// Sends a close frame (after what is buffered) and waits for it to go out, within `within`.
-async fn close_socket(w: &mut Ws, frame: Option<CloseFrame>, within: Duration) {
-    let _ = tokio::time::timeout(within, w.conn.stream.close(frame)).await;
 }
 
 /// Runs every heartbeat or upgrade deadline that has passed. Each runs at its scheduled time,

@@ -81,6 +81,7 @@ mod serve;
 mod service;
 mod socket;
 mod ws;
+mod wswrite;
 
 pub use compress::HttpCompression;
 pub use config::{

@@ -208,7 +208,7 @@ where
     for packet in decode_payload(body, session.version, kind, max_packets) {
         match packet {
             Ok(packet) => {
-                session.on_packet(packet, false);
+                session.on_packet(packet, false, true);
             }
             Err(e) => {
                 tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "malformed payload");

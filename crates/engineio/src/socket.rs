@@ -6,7 +6,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -19,6 +19,7 @@ use crate::engine::Shared;
 use crate::error::SendError;
 use crate::handler::Message;
 use crate::request::HandshakeRequest;
+use crate::wswrite::{Flushed, Framing, WsWriter};
 
 /// A cheap-clone handle on one Engine.IO session.
 ///
@@ -83,7 +84,14 @@ impl Socket {
         }
         match &st.transport {
             Transport::Polling { get, .. } => get.as_ref().is_some_and(|g| !g.is_closed()),
-            Transport::Websocket => st.queue.is_empty() && !st.writing,
+            Transport::Websocket => {
+                st.queue.is_empty()
+                    && self
+                        .0
+                        .ws_out
+                        .get()
+                        .map_or(true, |o| !o.writer.lock().busy())
+            }
         }
     }
 
@@ -178,17 +186,21 @@ pub(crate) struct State {
     pub(crate) upgrading: bool,
     /// The probing WebSocket answered `3probe`: polls are released with a noop from now on.
     pub(crate) probed: bool,
-    /// The driver is writing to the WebSocket.
-    pub(crate) writing: bool,
-    /// Bytes taken from the queue by the WebSocket driver and not yet written: they count
-    /// towards `max_buffer_size` with the queue.
-    pub(crate) inflight_bytes: usize,
+    /// The session is on its WebSocket and senders write to it themselves (through
+    /// [`SessionInner::ws_out`]); `queue` only holds what came before, until the driver moves it.
+    pub(crate) ws_direct: bool,
     /// The close was graceful: what is queued, then the close packet, is still being delivered.
     pub(crate) graceful_close: bool,
     /// Binary as base64 on polling (`b64` on the handshake request).
     pub(crate) polling_b64: bool,
     /// Binary as base64 on the WebSocket (`b64` on the WebSocket request).
     pub(crate) ws_b64: bool,
+}
+
+/// The session's WebSocket write side, set once the session is on it.
+pub(crate) struct WsOut {
+    pub(crate) writer: Arc<WsWriter>,
+    pub(crate) framing: Framing,
 }
 
 /// A callback for the upgrade event.
@@ -200,6 +212,8 @@ pub(crate) struct SessionInner {
     pub(crate) request: HandshakeRequest,
     pub(crate) shared: Arc<Shared>,
     state: Mutex<State>,
+    /// Where senders write once the session is on its WebSocket.
+    pub(crate) ws_out: OnceLock<WsOut>,
     /// Wakes the driver: queue or timers changed, or the session closed.
     pub(crate) notify: Notify,
     /// The layer above's per-session value; cleared when the session closes so that no cycle
@@ -249,12 +263,12 @@ impl SessionInner {
                 probe_abort: None,
                 upgrading: false,
                 probed: false,
-                writing: false,
-                inflight_bytes: 0,
+                ws_direct: false,
                 graceful_close: false,
                 polling_b64: b64,
                 ws_b64: b64,
             }),
+            ws_out: OnceLock::new(),
             notify: Notify::new(),
             data: Mutex::new(None),
             on_upgrade: Mutex::new(Vec::new()),
@@ -275,27 +289,53 @@ impl SessionInner {
         self: &Arc<Self>,
         packets: impl IntoIterator<Item = Packet>,
     ) -> Result<(), SendError> {
-        let over_limit = {
-            let mut st = self.lock();
-            if st.closed.is_some() {
-                return Err(SendError::Closed);
+        let mut st = self.lock();
+        if st.closed.is_some() {
+            return Err(SendError::Closed);
+        }
+        if st.ws_direct && st.queue.is_empty() {
+            if let Some(out) = self.ws_out.get() {
+                let mut w = out.writer.lock();
+                // The writer's lock keeps the order from here; the session's is not needed
+                // for the write itself.
+                drop(st);
+                for p in packets {
+                    w.push_packet(&p, out.framing);
+                }
+                let flushed = w.flush_now();
+                let over_limit = w.pending_bytes() > self.shared.config.max_buffer_size;
+                drop(w);
+                self.after_direct_write(flushed, over_limit);
+                return Ok(());
             }
-            for p in packets {
-                st.queued_bytes += packet_cost(&p);
-                st.queue.push_back(p);
-            }
-            if st.queued_bytes + st.inflight_bytes > self.shared.config.max_buffer_size {
-                true
-            } else {
-                self.flush_locked(&mut st);
-                false
-            }
+        }
+        for p in packets {
+            st.queued_bytes += packet_cost(&p);
+            st.queue.push_back(p);
+        }
+        let over_limit = if st.queued_bytes > self.shared.config.max_buffer_size {
+            true
+        } else {
+            self.flush_locked(&mut st);
+            false
         };
+        drop(st);
         if over_limit {
             tracing::debug!(target: "engineio::session", sid = %self.sid, "outbound buffer over max_buffer_size");
             self.close(CloseReason::TransportError, false);
         }
         Ok(())
+    }
+
+    /// After a sender wrote to the WebSocket itself: wakes the driver for what the socket did
+    /// not take (or for the error), and closes a session whose peer does not read.
+    fn after_direct_write(self: &Arc<Self>, flushed: Flushed, over_limit: bool) {
+        if over_limit {
+            tracing::debug!(target: "engineio::session", sid = %self.sid, "outbound buffer over max_buffer_size");
+            self.close(CloseReason::TransportError, false);
+        } else if flushed != Flushed::Done {
+            self.notify.notify_one();
+        }
     }
 
     /// Hands the queue to a waiting GET, or wakes the driver for the WebSocket.
@@ -337,8 +377,14 @@ impl SessionInner {
     }
 
     /// Handles a packet from the client. Returns the state machine's reply for the caller to act
-    /// on the probe cases; the common ones are handled here.
-    pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet, on_probe: bool) -> Option<Reply> {
+    /// on the probe cases; the common ones are handled here. `wake_driver`: the caller is not
+    /// the session's driver, which must recompute its timers (a pong re-arms the ping).
+    pub(crate) fn on_packet(
+        self: &Arc<Self>,
+        packet: Packet,
+        on_probe: bool,
+        wake_driver: bool,
+    ) -> Option<Reply> {
         tracing::trace!(target: "engineio::packet", sid = %self.sid, ?packet, on_probe, "received");
         let reply = {
             let mut st = self.lock();
@@ -347,14 +393,30 @@ impl SessionInner {
             }
             let r = st.proto.handle_packet(&packet, on_probe, Instant::now());
             if let Ok(Reply::SendPong(data)) = &r {
-                st.queued_bytes += 1 + data.len();
-                st.queue.push_back(Packet::Pong(data.clone()));
-                self.flush_locked(&mut st);
+                let pong = Packet::Pong(data.clone());
+                if st.ws_direct && st.queue.is_empty() {
+                    if let Some(out) = self.ws_out.get() {
+                        let mut w = out.writer.lock();
+                        drop(st);
+                        w.push_packet(&pong, out.framing);
+                        let flushed = w.flush_now();
+                        drop(w);
+                        if flushed != Flushed::Done {
+                            self.notify.notify_one();
+                        }
+                    }
+                } else {
+                    st.queued_bytes += packet_cost(&pong);
+                    st.queue.push_back(pong);
+                    self.flush_locked(&mut st);
+                }
             }
             r
         };
-        // Timers may have moved (a pong re-arms the ping): let the driver recompute.
-        self.notify.notify_one();
+        if wake_driver {
+            // Timers may have moved (a pong re-arms the ping): let the driver recompute.
+            self.notify.notify_one();
+        }
         match reply {
             Ok(Reply::Deliver) => {
                 let message = match packet {

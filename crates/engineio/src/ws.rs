@@ -4,15 +4,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use engineio_protocol::{encode_frame, CloseReason, Frame, Packet, Reply, Str};
-use futures_util::{SinkExt, StreamExt};
+use engineio_protocol::{CloseReason, Packet, Reply, Str};
+use futures_util::StreamExt;
 use http::request::Parts;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
-use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame as RawFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
@@ -23,8 +21,9 @@ use crate::error::RequestError;
 use crate::hooks::ErrorContext;
 use crate::serve::ConnSlot;
 use crate::socket::{SessionInner, Transport};
+use crate::wswrite::{Framing, WsRead, WsWriter};
 
-pub(crate) type WsStream = WebSocketStream<WsIo<TokioIo<Upgraded>>>;
+pub(crate) type WsStream = WebSocketStream<WsRead>;
 
 type Refusal = (RequestError, ErrorContext);
 
@@ -110,10 +109,15 @@ async fn accept(
             let inflate_limit =
                 deflate_threshold.map(|_| session.shared.config.max_http_buffer_size);
             let io = WsIo::new(TokioIo::new(upgraded), inflate_limit);
+            let (read, write) = tokio::io::split(io);
+            let writer = Arc::new(WsWriter::new(write));
+            let read = WsRead::new(read, writer.clone(), session.shared.config.max_buffer_size);
             let stream =
-                WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config(session))).await;
+                WebSocketStream::from_raw_socket(read, Role::Server, Some(ws_config(session)))
+                    .await;
             Some(WsConn {
                 stream,
+                writer,
                 deflate_threshold,
                 _slot: slot,
             })
@@ -193,16 +197,11 @@ pub(crate) fn upgrade(
             None => {
                 // A second WebSocket for a session already upgraded (or probing): Node accepts
                 // and closes it at once; a 400 here would crash clients with no error handler.
-                close_bounded(&mut ws.stream).await;
+                ws.close(None, Duration::from_secs(1)).await;
             }
         }
     });
     Ok(res)
-}
-
-/// A close frame, without waiting long on a peer that does not read.
-async fn close_bounded(ws: &mut WsStream) {
-    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }
 
 fn abort_probe(session: &SessionInner) {
@@ -215,7 +214,6 @@ fn abort_probe(session: &SessionInner) {
 }
 
 async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: oneshot::Receiver<()>) {
-    let ws = &mut conn.stream;
     session.lock().proto.upgrade_started(Instant::now());
     session.notify.notify_one();
     tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade probe started");
@@ -223,26 +221,36 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
         let msg = tokio::select! {
             _ = &mut abort => {
                 tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade aborted");
-                close_bounded(ws).await;
+                conn.close(None, Duration::from_secs(1)).await;
                 return;
             }
-            msg = ws.next() => msg,
+            msg = conn.stream.next() => msg,
         };
+        if conn.writer.lock().busy() {
+            // tungstenite's pong to a WebSocket ping.
+            let _ = conn.writer.lock().flush_now();
+        }
         let packet = match msg.map(|m| m.map(|m| decode_for(&session, m))) {
             Some(Ok(Some(Ok(packet)))) => packet,
             Some(Ok(None)) => continue,
             _ => {
                 abort_probe(&session);
-                close_bounded(ws).await;
+                conn.close(None, Duration::from_secs(1)).await;
                 return;
             }
         };
-        match session.on_packet(packet, true) {
+        match session.on_packet(packet, true, true) {
             Some(Reply::SendProbePong) => {
-                let pong = to_ws_message(Frame::Text(Str::from("3probe")));
-                let sent =
-                    tokio::time::timeout(session.shared.config.upgrade_timeout, ws.send(pong));
-                if !matches!(sent.await, Ok(Ok(()))) {
+                let framing = Framing {
+                    version: session.version,
+                    b64: false,
+                    deflate_threshold: None,
+                };
+                conn.writer
+                    .lock()
+                    .push_packet(&Packet::Pong(Str::from("probe")), framing);
+                let deadline = Instant::now() + session.shared.config.upgrade_timeout;
+                if !conn.writer.drain_until(deadline).await {
                     abort_probe(&session);
                     return;
                 }
@@ -274,12 +282,12 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
             }
             Some(Reply::UpgradeAborted) => {
                 abort_probe(&session);
-                close_bounded(ws).await;
+                conn.close(None, Duration::from_secs(1)).await;
                 return;
             }
             _ => {
                 if !session.lock().upgrading {
-                    close_bounded(ws).await;
+                    conn.close(None, Duration::from_secs(1)).await;
                     return;
                 }
             }
@@ -299,41 +307,6 @@ pub(crate) fn decode_for(
         }
         WsMessage::Binary(b) => Some(engineio_protocol::decode_binary_frame(b, session.version)),
         _ => None,
-    }
-}
-
-/// Encodes one packet as a WebSocket message for a session; with permessage-deflate, a message
-/// of `deflate_threshold` bytes or more goes as a compressed frame.
-pub(crate) fn encode_for(
-    session: &SessionInner,
-    packet: &Packet,
-    b64: bool,
-    deflate_threshold: Option<usize>,
-) -> WsMessage {
-    let frame = encode_frame(packet, session.version, b64);
-    if let Some(threshold) = deflate_threshold {
-        let (data, opcode) = match &frame {
-            Frame::Text(s) => (s.as_bytes(), Data::Text),
-            Frame::Binary(b) => (&b[..], Data::Binary),
-        };
-        if data.len() >= threshold {
-            if let Some(z) = crate::deflate::deflate_message(data) {
-                let mut raw = RawFrame::message(z, OpCode::Data(opcode), true);
-                raw.header_mut().rsv1 = true;
-                return WsMessage::Frame(raw);
-            }
-        }
-    }
-    to_ws_message(frame)
-}
-
-fn to_ws_message(frame: Frame) -> WsMessage {
-    match frame {
-        Frame::Text(s) => match tungstenite::Utf8Bytes::try_from(s.into_bytes()) {
-            Ok(t) => WsMessage::Text(t),
-            Err(_) => WsMessage::Text(tungstenite::Utf8Bytes::from_static("")),
-        },
-        Frame::Binary(b) => WsMessage::Binary(b),
     }
 }
 
