@@ -1149,9 +1149,11 @@ async fn d23_shutdown_with_buffered_packets() {
         );
         // The polling session has no GET to take its close packet: like Node, it waits for
         // one, here up to the ping timeout, then goes.
-        eventually(TIMEOUT + Duration::from_secs(1), "every session gone", || {
-            engine.clients_count() == 0
-        })
+        eventually(
+            TIMEOUT + Duration::from_secs(1),
+            "every session gone",
+            || engine.clients_count() == 0,
+        )
         .await;
         assert!(
             h.closes().iter().all(|r| *r != CloseReason::TransportError),

@@ -330,7 +330,19 @@ async fn browser_server() -> (
     engineio::ServerHandle,
     std::net::SocketAddr,
 ) {
-    let io = socketio::Server::with_config(fast_config().client_dir(bundle_dir()).build());
+    // A headless browser on a loaded machine can take more than the fast heartbeat's 200 ms
+    // to answer a ping over polling: a session closed for that fails the test for nothing.
+    let engine = engineio::EngineConfig::builder()
+        .ping_interval(std::time::Duration::from_secs(1))
+        .ping_timeout(std::time::Duration::from_secs(5))
+        .allow_eio3(true)
+        .build();
+    let config = socketio::ServerConfig::builder()
+        .engine(engine)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .client_dir(bundle_dir())
+        .build();
+    let io = socketio::Server::with_config(config);
     io.on_connection(|socket| {
         socket.on(
             "echo",

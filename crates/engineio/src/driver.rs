@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use engineio_protocol::{Action, CloseReason, Packet, Str};
-use futures_util::Stream;
+use futures_util::{Sink, Stream};
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
@@ -63,16 +63,18 @@ enum WsEvent {
     Frame(Option<Result<WsMessage, tungstenite::Error>>),
 }
 
-/// The next thing that happens on the socket: the queued writes done or failed, or a frame read.
+/// The next thing that happens on the socket: a frame read, or the queued writes done or
+/// failed. Reading comes first because a read can queue a write (tungstenite's pong to a ping).
 fn poll_ws(conn: &mut WsConn, cx: &mut Context<'_>) -> Poll<WsEvent> {
+    let frame = Pin::new(&mut conn.stream).poll_next(cx);
     if conn.writer.lock().busy() {
         match conn.writer.poll_drain(cx) {
-            Poll::Ready(Ok(())) => return Poll::Ready(WsEvent::Written),
             Poll::Ready(Err(e)) => return Poll::Ready(WsEvent::WriteFailed(e)),
-            Poll::Pending => {}
+            Poll::Ready(Ok(())) if frame.is_pending() => return Poll::Ready(WsEvent::Written),
+            _ => {}
         }
     }
-    Pin::new(&mut conn.stream).poll_next(cx).map(WsEvent::Frame)
+    frame.map(WsEvent::Frame)
 }
 
 enum Wake {
@@ -151,8 +153,10 @@ pub(crate) async fn run(
             if let Some(conn) = ws.as_mut() {
                 if !graceful {
                     if peer_closed {
-                        // Our reply to its close frame (queued by tungstenite), briefly.
+                        // Our reply to its close frame, briefly: tungstenite hands it to the
+                        // queue when flushed.
                         let deadline = Instant::now() + Duration::from_secs(1);
+                        let _ = poll_fn(|cx| Pin::new(&mut conn.stream).poll_flush(cx)).await;
                         conn.writer.drain_until(deadline).await;
                         conn.writer.shutdown(deadline).await;
                     } else if writing {
