@@ -153,6 +153,12 @@ impl Str {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// A copy of `s` in one allocation of its exact size (`From<String>` keeps the string's
+    /// spare capacity, and may allocate a second time to share it).
+    pub fn copy_from_str(s: &str) -> Self {
+        Self(Bytes::copy_from_slice(s.as_bytes()))
+    }
 }
 
 impl Deref for Str {

@@ -147,7 +147,8 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    while let Some(i) = next_escape(bytes, start) {
+        let b = bytes[i];
         let short = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -156,10 +157,9 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
             b'\t' => "\\t",
             0x08 => "\\b",
             0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
-        // Every byte matched above is ASCII, so `start..i` lies on char boundaries.
+        // Every byte escaped is ASCII, so `start..i` lies on char boundaries.
         out.push_str(&s[start..i]);
         if short.is_empty() {
             let _ = write!(out, "\\u{:04x}", b);
@@ -172,6 +172,33 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// The first byte at or after `from` that JSON strings escape (`"`, `\`, controls), eight
+/// bytes at a time: most strings have none.
+fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `w` is below `n` (n <= 128); bytes >= 0x80 never count.
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let hit = below(w, 0x20)
+            | below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1);
+        if hit != 0 {
+            break;
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)?
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|p| p + i)
+}
+
 /// Visits every placeholder of `value` depth-first, in document order, without descending
 /// into placeholders themselves (as socket.io-parser's reconstruction does). Stops at the
 /// first error `f` returns.
@@ -179,6 +206,9 @@ pub(crate) fn try_for_each_placeholder<E>(
     value: &Value,
     mut f: impl FnMut(PlaceholderRef) -> Result<(), E>,
 ) -> Result<(), E> {
+    if !matches!(value, Value::Array(_) | Value::Object(_)) {
+        return Ok(());
+    }
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match v {
@@ -198,6 +228,10 @@ pub(crate) fn try_for_each_placeholder_mut<E>(
     value: &mut Value,
     mut f: impl FnMut(PlaceholderRef, &mut Value) -> Result<(), E>,
 ) -> Result<(), E> {
+    if !matches!(value, Value::Array(_) | Value::Object(_)) {
+        // A scalar is no placeholder and holds none.
+        return Ok(());
+    }
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
         match placeholder_ref(v) {
@@ -239,6 +273,29 @@ mod tests {
         assert!(depth_exceeds(r#"[{"a":{"b":[]}}]"#, 3));
         assert!(!depth_exceeds(r#"["\\", [1]]"#, 2));
         assert!(!depth_exceeds("]]]]]][", 1));
+    }
+
+    #[test]
+    fn string_escapes_match_serde_json_at_every_offset() {
+        // Each escapable byte (and a multi-byte char) at every position of strings around the
+        // eight-byte stride, so that both the word scan and the byte tail find it.
+        let specials = [
+            "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{c}", "\u{0}", "\u{1f}", "é", "\u{7f}",
+        ];
+        for len in 0..20 {
+            for at in 0..=len {
+                for sp in specials {
+                    let s = format!("{}{sp}{}", "a".repeat(at), "b".repeat(len - at));
+                    let mut out = String::new();
+                    write_str(&mut out, &s);
+                    assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+        let every: String = (0u8..128).map(char::from).collect::<String>().repeat(3);
+        let mut out = String::new();
+        write_str(&mut out, &every);
+        assert_eq!(out, serde_json::to_string(&every).unwrap());
     }
 
     #[test]

@@ -34,23 +34,44 @@ pub(crate) fn to_payload<T: Serialize + ?Sized>(
     let value =
         to_value(data, &mut attachments).map_err(|e| EmitError::Serialize(e.to_string()))?;
     let shape = data.serialize(ShapeOf).unwrap_or(Shape::Other);
-    let mut items = Vec::new();
-    if let Some(name) = prefix {
-        items.push(Value::String(name.to_owned()));
-    }
-    match (shape, value) {
-        (Shape::Unit, _) => {}
-        (Shape::Tuple, Value::Array(args)) => items.extend(args),
-        (_, value) => items.push(value),
-    }
+    let items = match (shape, value, prefix) {
+        // A tuple without a name before it (an ack): its array is the payload as it is.
+        (Shape::Tuple, Value::Array(args), None) => args,
+        (shape, value, prefix) => {
+            let mut items = Vec::with_capacity(2);
+            if let Some(name) = prefix {
+                items.push(Value::String(name.to_owned()));
+            }
+            match (shape, value) {
+                (Shape::Unit, _) => {}
+                (Shape::Tuple, Value::Array(args)) => items.extend(args),
+                (_, value) => items.push(value),
+            }
+            items
+        }
+    };
     Ok(Payload::with_attachments(Value::Array(items), attachments))
 }
 
 /// Deserializes handler arguments from `args` (the event name already removed).
-pub(crate) fn from_args<T: DeserializeOwned>(
+pub(crate) fn from_args<T: DeserializeOwned + 'static>(
     args: Vec<Value>,
     attachments: &[Bytes],
 ) -> Result<T, socketio_protocol::DeError> {
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Args>() {
+        // The raw list (an echo, a relay): the values move as they are, without a copy or a
+        // pass through serde.
+        let args = args
+            .into_iter()
+            .map(|v| AnyValue::from_parts(v, attachments))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut slot = Some(Args(args));
+        let t = (&mut slot as &mut dyn std::any::Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take);
+        // `T` is `Args`: the downcast cannot fail.
+        return t.ok_or_else(|| serde::de::Error::custom("arguments type mismatch"));
+    }
     if args.len() == 1 {
         let whole = Value::Array(args);
         match from_value::<T>(whole.clone(), attachments) {
@@ -275,6 +296,19 @@ mod tests {
         let v: Vec<u32> = from_args(vec![json!([1, 2])], &[]).unwrap();
         assert_eq!(v, vec![1, 2]);
         let args: Args = from_args(vec![json!(1), json!(2)], &[]).unwrap();
+        // The fast path for `Args` agrees with the general one, placeholders included.
+        let bin = [Bytes::from_static(b"zero"), Bytes::from_static(b"one")];
+        let with_bin = vec![
+            json!({"a": {"_placeholder": true, "num": 1}}),
+            json!("x"),
+            json!([{"_placeholder": true, "num": 0}]),
+        ];
+        let fast: Args = from_args(with_bin.clone(), &bin).unwrap();
+        let slow: Args = socketio_protocol::from_value(Value::Array(with_bin), &bin).unwrap();
+        assert_eq!(fast, slow);
+        let bad = vec![json!({"_placeholder": true, "num": 5})];
+        assert!(from_args::<Args>(bad.clone(), &bin).is_err());
+        assert!(socketio_protocol::from_value::<Args>(Value::Array(bad), &bin).is_err());
         assert_eq!(args.len(), 2);
         assert!(from_args::<(u32,)>(vec![json!("no")], &[]).is_err());
     }

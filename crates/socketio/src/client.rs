@@ -71,6 +71,11 @@ impl ClientRef {
     }
 }
 
+thread_local! {
+    /// Where [`Client::send`] encodes a packet before copying it out.
+    static ENCODE_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// A packet encoded for one protocol revision as Engine.IO packets: the text message framed
 /// once (`4` included), then each attachment. Cloning it per recipient copies no payload.
 #[derive(Debug, Clone)]
@@ -101,6 +106,25 @@ impl Client {
 
     pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
         tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "send");
+        if packet.attachments().is_empty() {
+            // One recipient, no attachments: the framed text alone, encoded in a buffer kept
+            // by the thread and copied out at its exact size.
+            let text = ENCODE_BUF.with(|buf| {
+                let mut buf = buf.borrow_mut();
+                buf.clear();
+                buf.push('4');
+                encode_into(packet, self.rev, &mut buf);
+                let text = Str::copy_from_str(&buf);
+                if buf.capacity() > 64 * 1024 {
+                    *buf = String::new();
+                }
+                text
+            });
+            return self
+                .conn
+                .send_packets(std::iter::once(engineio::Packet::MessageFramed(text)))
+                .map_err(|_| EmitError::Disconnected);
+        }
         self.send_wire(&Wire::encode(packet, self.rev))
     }
 

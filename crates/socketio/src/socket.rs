@@ -283,7 +283,7 @@ impl Socket {
     /// Handlers of one socket run one at a time in arrival order; spawn a task for slow work.
     pub fn on<T, F>(&self, event: impl Into<String>, handler: F)
     where
-        T: DeserializeOwned,
+        T: DeserializeOwned + 'static,
         F: Fn(Socket, T, AckSender) + Send + Sync + 'static,
     {
         let event = event.into();
