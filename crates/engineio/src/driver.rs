@@ -44,6 +44,16 @@ impl WsConn {
     }
 }
 
+impl WsConn {
+    /// Sends tungstenite's reply to the peer's close frame, briefly, then lets go.
+    async fn answer_close(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        let _ = poll_fn(|cx| Pin::new(&mut self.stream).poll_flush(cx)).await;
+        self.writer.drain_until(deadline).await;
+        self.writer.shutdown(deadline).await;
+    }
+}
+
 /// Starts the driver of a new polling session.
 pub(crate) fn spawn(session: Arc<SessionInner>, ws: Option<WsConn>) {
     let upgrade_rx = if ws.is_none() {
@@ -155,10 +165,9 @@ pub(crate) async fn run(
                     if peer_closed {
                         // Our reply to its close frame, briefly: tungstenite hands it to the
                         // queue when flushed.
-                        let deadline = Instant::now() + Duration::from_secs(1);
-                        let _ = poll_fn(|cx| Pin::new(&mut conn.stream).poll_flush(cx)).await;
-                        conn.writer.drain_until(deadline).await;
-                        conn.writer.shutdown(deadline).await;
+                        // (Boxed, as every rare wait here: the driver's own future stays
+                        // small, and every idle connection holds one.)
+                        Box::pin(conn.answer_close()).await;
                     } else if writing {
                         // A peer that is not reading gets no close frame; its queue goes at once.
                         conn.writer.release();

@@ -25,7 +25,7 @@ use bytes::Bytes;
 use engineio_protocol::{encode_frame, Frame, Packet, ProtocolVersion};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::deflate::WsIo;
 
@@ -111,13 +111,14 @@ pub(crate) enum Flushed {
     Failed,
 }
 
-/// The write half of a session's WebSocket and what is waiting to be written to it.
+/// A session's WebSocket connection and what is waiting to be written to it. The connection
+/// lives here, behind the lock that orders writes; [`WsRead`] takes the same lock to read.
 pub(crate) struct WsWriter {
     inner: Mutex<Writer>,
 }
 
 pub(crate) struct Writer {
-    io: Option<WriteHalf<RawIo>>,
+    io: Option<RawIo>,
     pending: VecDeque<Chunk>,
     /// Bytes of `pending[0]` already written.
     written: usize,
@@ -132,7 +133,7 @@ pub(crate) struct Writer {
 }
 
 impl WsWriter {
-    pub(crate) fn new(io: WriteHalf<RawIo>) -> WsWriter {
+    pub(crate) fn new(io: RawIo) -> WsWriter {
         WsWriter {
             inner: Mutex::new(Writer {
                 io: Some(io),
@@ -189,7 +190,7 @@ impl WsWriter {
         self.release();
     }
 
-    /// Drops the connection's write half and everything queued.
+    /// Drops the connection and everything queued.
     pub(crate) fn release(&self) {
         let mut w = self.lock();
         w.io = None;
@@ -374,26 +375,17 @@ fn frame_packet(packet: &Packet, framing: Framing) -> Chunk {
     Chunk::frame(opcode, false, prefix, body)
 }
 
-/// The read half given to tungstenite. Its writes (pongs, the close reply) are appended to the
+/// The read side given to tungstenite. Its writes (pongs, the close reply) are appended to the
 /// session's [`WsWriter`] in order with everything else, never written around it.
 pub(crate) struct WsRead {
-    read: ReadHalf<RawIo>,
     writer: std::sync::Arc<WsWriter>,
     /// Most bytes tungstenite may leave queued (a client sending pings and never reading).
     limit: usize,
 }
 
 impl WsRead {
-    pub(crate) fn new(
-        read: ReadHalf<RawIo>,
-        writer: std::sync::Arc<WsWriter>,
-        limit: usize,
-    ) -> Self {
-        WsRead {
-            read,
-            writer,
-            limit,
-        }
+    pub(crate) fn new(writer: std::sync::Arc<WsWriter>, limit: usize) -> Self {
+        WsRead { writer, limit }
     }
 }
 
@@ -403,7 +395,11 @@ impl AsyncRead for WsRead {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().read).poll_read(cx, buf)
+        let mut w = self.writer.lock();
+        match w.io.as_mut() {
+            Some(io) => Pin::new(io).poll_read(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
     }
 }
 
