@@ -175,10 +175,10 @@ record_config() {
             else
                 text="target/release/examples/conformance (git $(git rev-parse --short HEAD)$(git diff --quiet -- crates examples || echo ', work tree modified'))"
             fi
-            text="$text, TOKIO_WORKER_THREADS=1 ($threads tokio worker thread(s) seen), ping 25 s / timeout 20 s, max_http_buffer_size 1 MB, in-memory adapter"
+            text="$text, TOKIO_WORKER_THREADS=1: tokio current-thread runtime ($threads multi-thread worker(s) seen), ping 25 s / timeout 20 s, max_http_buffer_size 1 MB, in-memory adapter"
             ;;
         socketioxide)
-            text="socketioxide $(grep -A1 '^name = "socketioxide"$' bench/peers/socketioxide/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p') (crates.io, hyper 1 http1 standalone, release), TOKIO_WORKER_THREADS=1 ($threads tokio worker thread(s) seen), ping 25 s / timeout 20 s, max_buffer_size 65536 packets per socket (default 128)"
+            text="socketioxide $(grep -A1 '^name = "socketioxide"$' bench/peers/socketioxide/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p') (crates.io, hyper 1 http1 standalone, release), TOKIO_WORKER_THREADS=1: tokio current-thread runtime as ours ($threads multi-thread worker(s) seen), ping 25 s / timeout 20 s, max_buffer_size 65536 packets per socket (default 128)"
             ;;
         node)
             text="${banner:-node}, default ws engine, perMessageDeflate off (default), ping 25 s / timeout 20 s"

@@ -15,16 +15,26 @@ fn usage() -> ! {
 }
 
 fn main() -> std::io::Result<()> {
-    // Thousands of connections per worker: by default a tokio worker looks at its global queue
-    // only every 31st task, and a worker whose local queue (256 tasks) overflows moves the
-    // overflow there, so a few connections wait behind hundreds of others' turns (p99 echo
-    // latency ~160 ms at 1000 clients on one worker, against a p50 of 3 ms). Looking at it on
-    // every task keeps wake-ups near arrival order (p99 ~20 ms) for no measurable CPU.
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .global_queue_interval(1)
-        .build()?
-        .block_on(run())
+    // One worker (`TOKIO_WORKER_THREADS=1`, how the benchmarks run every Rust server): the
+    // current-thread scheduler, whose run queue is one unbounded FIFO. Several: the multi-thread
+    // scheduler, taking from its global queue every other task.
+    //
+    // Why: a multi-thread worker's local queue holds 256 tasks, and when more connections are
+    // ready at once the oldest half moves to the global queue, which a worker looks at only every
+    // 31st task by default; those connections wait behind hundreds of turns of the others (p99
+    // echo latency ~250 ms at 1000 clients on one worker, against a 3 ms median). Looking at the
+    // global queue on every task is worse: while it never empties, the 128 tasks left in the
+    // local queue never run at all. Every other task serves both (p99 ~25 ms); the
+    // current-thread scheduler does best (p99 ~14 ms) for the same CPU.
+    let one = std::env::var("TOKIO_WORKER_THREADS").is_ok_and(|v| v.trim() == "1");
+    let mut builder = if one {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.global_queue_interval(2);
+        b
+    };
+    builder.enable_all().build()?.block_on(run())
 }
 
 async fn run() -> std::io::Result<()> {

@@ -229,3 +229,33 @@ async fn a_client_close_frame_is_answered_and_the_session_ends() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_from_a_thread_outside_the_runtime_arrive_in_order() {
+    with_timeout(LIMIT, async {
+        let (fx, engine, h) = engine_fixture_with(config(), ServeConfig::default()).await;
+        let (mut ws, socket) = open(&fx, &engine).await;
+        // A plain thread writes to the socket itself (no tokio context there), enough that
+        // some of it waits for the driver.
+        let thread = std::thread::spawn(move || {
+            for i in 0..3000 {
+                socket
+                    .send(format!("t{i}:{}", "x".repeat(1000)).into())
+                    .unwrap();
+            }
+        });
+        for i in 0..3000 {
+            match next(&mut ws).await {
+                Message::Text(t) => {
+                    assert!(t.as_str().starts_with(&format!("4t{i}:")), "message {i}");
+                    assert_eq!(t.len(), format!("4t{i}:").len() + 1000);
+                }
+                other => panic!("message {i}: {other:?}"),
+            }
+        }
+        thread.join().unwrap();
+        assert!(h.closes().is_empty(), "{:?}", h.closes());
+        fx.shutdown().await;
+    })
+    .await;
+}

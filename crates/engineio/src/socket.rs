@@ -299,10 +299,7 @@ impl SessionInner {
                 // The writer's lock keeps the order from here; the session's is not needed
                 // for the write itself.
                 drop(st);
-                for p in packets {
-                    w.push_packet(&p, out.framing);
-                }
-                let flushed = w.flush_now();
+                let flushed = w.send(packets, out.framing);
                 let over_limit = w.pending_bytes() > self.shared.config.max_buffer_size;
                 drop(w);
                 self.after_direct_write(flushed, over_limit);
@@ -333,7 +330,7 @@ impl SessionInner {
         if over_limit {
             tracing::debug!(target: "engineio::session", sid = %self.sid, "outbound buffer over max_buffer_size");
             self.close(CloseReason::TransportError, false);
-        } else if flushed != Flushed::Done {
+        } else if matches!(flushed, Flushed::Blocked | Flushed::Failed) {
             self.notify.notify_one();
         }
     }
@@ -398,10 +395,9 @@ impl SessionInner {
                     if let Some(out) = self.ws_out.get() {
                         let mut w = out.writer.lock();
                         drop(st);
-                        w.push_packet(&pong, out.framing);
-                        let flushed = w.flush_now();
+                        let flushed = w.send([pong], out.framing);
                         drop(w);
-                        if flushed != Flushed::Done {
+                        if matches!(flushed, Flushed::Blocked | Flushed::Failed) {
                             self.notify.notify_one();
                         }
                     }

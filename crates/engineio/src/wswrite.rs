@@ -105,6 +105,8 @@ pub(crate) struct Framing {
 pub(crate) enum Flushed {
     /// Everything queued is on the socket.
     Done,
+    /// Queued behind a write the driver is already finishing: nothing to do.
+    Queued,
     /// The socket is full: the driver must finish the write.
     Blocked,
     /// The connection failed (the error is kept for the driver).
@@ -199,6 +201,27 @@ impl WsWriter {
 }
 
 impl Writer {
+    /// Frames packets, queues them, and writes them now if nothing was waiting before them
+    /// (the sender's path). When something was, the driver is finishing that write and takes
+    /// these with it: writing here would replace the driver's waker with this no-op one.
+    pub(crate) fn send(
+        &mut self,
+        packets: impl IntoIterator<Item = Packet>,
+        framing: Framing,
+    ) -> Flushed {
+        let idle = !self.busy();
+        for p in packets {
+            self.push_packet(&p, framing);
+        }
+        if self.failed.is_some() {
+            Flushed::Failed
+        } else if idle {
+            self.flush_now()
+        } else {
+            Flushed::Queued
+        }
+    }
+
     /// Frames one packet and queues it.
     pub(crate) fn push_packet(&mut self, packet: &Packet, framing: Framing) {
         let chunk = frame_packet(packet, framing);
@@ -288,24 +311,40 @@ impl Writer {
         };
         let mut io = Pin::new(io);
         while !self.pending.is_empty() {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut storage;
             let mut n = 0;
             let mut skip = self.written;
-            'fill: for chunk in &self.pending {
-                for part in [&chunk.head[..chunk.head_len as usize], &chunk.body[..]] {
-                    if skip >= part.len() {
-                        skip -= part.len();
-                        continue;
+            // Most writes are one whole frame (a delivery): two slices, without filling in the
+            // whole array.
+            let single = match (self.pending.len(), self.pending.front()) {
+                (1, Some(chunk)) if skip == 0 => Some([
+                    IoSlice::new(&chunk.head[..chunk.head_len as usize]),
+                    IoSlice::new(&chunk.body),
+                ]),
+                _ => None,
+            };
+            let slices: &[IoSlice<'_>] = match &single {
+                Some(two) => two,
+                None => {
+                    storage = [IoSlice::new(&[]); MAX_SLICES];
+                    'fill: for chunk in &self.pending {
+                        for part in [&chunk.head[..chunk.head_len as usize], &chunk.body[..]] {
+                            if skip >= part.len() {
+                                skip -= part.len();
+                                continue;
+                            }
+                            storage[n] = IoSlice::new(&part[skip..]);
+                            skip = 0;
+                            n += 1;
+                            if n == MAX_SLICES {
+                                break 'fill;
+                            }
+                        }
                     }
-                    slices[n] = IoSlice::new(&part[skip..]);
-                    skip = 0;
-                    n += 1;
-                    if n == MAX_SLICES {
-                        break 'fill;
-                    }
+                    &storage[..n]
                 }
-            }
-            let wrote = match io.as_mut().poll_write_vectored(cx, &slices[..n]) {
+            };
+            let wrote = match io.as_mut().poll_write_vectored(cx, slices) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(wrote)) => wrote,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),

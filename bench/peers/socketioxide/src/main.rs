@@ -26,8 +26,21 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+/// The same runtime as ours (the `conformance` example): with `TOKIO_WORKER_THREADS=1` (how the
+/// benchmark runs every Rust server) the current-thread scheduler, else the multi-thread one.
+fn main() -> std::io::Result<()> {
+    let one = std::env::var("TOKIO_WORKER_THREADS").is_ok_and(|v| v.trim() == "1");
+    let mut builder = if one {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.global_queue_interval(2);
+        b
+    };
+    builder.enable_all().build()?.block_on(serve())
+}
+
+async fn serve() -> std::io::Result<()> {
     let port = arg("--port", 3001);
     let max_buffer_size = arg("--max-buffer-size", 65536);
     let (svc, io) = SocketIo::builder()
