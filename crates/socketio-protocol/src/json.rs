@@ -29,6 +29,10 @@ pub(crate) fn with_stack<R>(f: impl FnOnce() -> R) -> R {
 /// past `max`. Brackets inside strings (escapes included) are skipped; the text need not be
 /// valid JSON, since the parser judges that afterwards.
 pub(crate) fn depth_exceeds(text: &str, max: usize) -> bool {
+    if text.len() <= max {
+        // Each level takes a byte: a text this short cannot nest deeper.
+        return false;
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -58,9 +62,18 @@ pub(crate) fn depth_exceeds(text: &str, max: usize) -> bool {
     false
 }
 
+/// Texts up to this long are parsed without `serde_stacker` (each level of nesting takes at
+/// least one byte, so they stay within serde_json's recursion limit of 128).
+const SHALLOW: usize = 128;
+
 /// Parses exactly one JSON value (surrounded by optional whitespace), with no depth limit of
 /// its own: callers bound the depth first with [`depth_exceeds`].
 pub(crate) fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    if text.len() <= SHALLOW {
+        // Too short to nest past serde_json's own recursion limit (128): the plain parser,
+        // without the stack checks at every level.
+        return serde_json::from_str(text);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     de.disable_recursion_limit();
     let value = {
