@@ -1,7 +1,8 @@
 //! The one task per session: heartbeat timers always, and the WebSocket once the session is on it.
 //!
-//! Reading, writing and the timers of a WebSocket session are polled side by side in one
-//! `select!`, so a peer that stops reading (a write that cannot progress) still gets its
+//! Senders write to the WebSocket themselves ([`crate::wswrite`]); the driver reads it, finishes
+//! the writes the socket did not take at once, and runs the timers, all polled side by side in
+//! one `select!`, so a peer that stops reading (a write that cannot progress) still gets its
 //! heartbeat checked and its session closed; nothing here ever waits on another session.
 
 use std::future::poll_fn;

@@ -1,8 +1,9 @@
 //! One Engine.IO session: its state, its outbound queue, and the public [`Socket`] handle.
 //!
 //! The session's state sits behind one short-held mutex. A single driver task per session
-//! ([`crate::driver`]) runs the heartbeat timers and, once the session is on WebSocket, owns the
-//! socket; polling requests and the probe of an upgrade touch the state directly.
+//! ([`crate::driver`]) runs the heartbeat timers and, once the session is on WebSocket, reads the
+//! socket; senders write WebSocket frames themselves through [`crate::wswrite`], and polling
+//! requests and the probe of an upgrade touch the state directly.
 
 use std::any::Any;
 use std::collections::VecDeque;
