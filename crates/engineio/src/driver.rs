@@ -38,20 +38,16 @@ pub(crate) struct WsConn {
 impl WsConn {
     /// Sends a close frame after what is queued, within `within`, then lets the connection go.
     pub(crate) async fn close(&mut self, code: Option<u16>, within: Duration) {
-        let deadline = Instant::now() + within;
         self.writer.lock().push_close(code);
-        self.writer.drain_until(deadline).await;
-        self.writer.shutdown(deadline).await;
+        self.writer.finish(Instant::now() + within).await;
     }
-}
 
-impl WsConn {
     /// Sends tungstenite's reply to the peer's close frame, briefly, then lets go.
     async fn answer_close(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(1);
         let _ = poll_fn(|cx| Pin::new(&mut self.stream).poll_flush(cx)).await;
-        self.writer.drain_until(deadline).await;
-        self.writer.shutdown(deadline).await;
+        self.writer
+            .finish(Instant::now() + Duration::from_secs(1))
+            .await;
     }
 }
 
@@ -116,7 +112,7 @@ pub(crate) async fn run(
         let (mut deadline, closed, graceful, finished) = {
             let mut st = session.lock();
             if let Some(conn) = ws.as_ref() {
-                if matches!(st.transport, Transport::Websocket) && !st.ws_direct {
+                if matches!(st.transport, Transport::Websocket) && session.ws_out.get().is_none() {
                     // Senders write to the WebSocket themselves from now on; what was queued
                     // before goes first.
                     let framing = Framing {
@@ -128,16 +124,13 @@ pub(crate) async fn run(
                         writer: conn.writer.clone(),
                         framing,
                     });
-                    st.ws_direct = true;
                 }
-                if st.ws_direct && !st.queue.is_empty() {
+                if let Some(out) = session.ws_out.get().filter(|_| !st.queue.is_empty()) {
                     let packets = SessionInner::drain_queue(&mut st);
                     tracing::trace!(target: "engineio::packet", sid = %session.sid, ?packets, "sent (websocket)");
-                    if let Some(out) = session.ws_out.get() {
-                        let mut w = out.writer.lock();
-                        for p in &packets {
-                            w.push_packet(p, out.framing);
-                        }
+                    let mut w = out.writer.lock();
+                    for p in &packets {
+                        w.push_packet(p, out.framing);
                     }
                 }
             }
@@ -279,7 +272,6 @@ pub(crate) async fn run(
     if let Some(conn) = ws.as_ref() {
         conn.writer.release();
     }
-    session.lock().ws_direct = false;
     session.finish();
 }
 

@@ -187,9 +187,6 @@ pub(crate) struct State {
     pub(crate) upgrading: bool,
     /// The probing WebSocket answered `3probe`: polls are released with a noop from now on.
     pub(crate) probed: bool,
-    /// The session is on its WebSocket and senders write to it themselves (through
-    /// [`SessionInner::ws_out`]); `queue` only holds what came before, until the driver moves it.
-    pub(crate) ws_direct: bool,
     /// The close was graceful: what is queued, then the close packet, is still being delivered.
     pub(crate) graceful_close: bool,
     /// Binary as base64 on polling (`b64` on the handshake request).
@@ -213,7 +210,8 @@ pub(crate) struct SessionInner {
     pub(crate) request: HandshakeRequest,
     pub(crate) shared: Arc<Shared>,
     state: Mutex<State>,
-    /// Where senders write once the session is on its WebSocket.
+    /// Where senders write once the session is on its WebSocket (set by the driver, under the
+    /// state's lock); `queue` then only holds what came before, until the driver moves it.
     pub(crate) ws_out: OnceLock<WsOut>,
     /// Wakes the driver: queue or timers changed, or the session closed.
     pub(crate) notify: Notify,
@@ -264,7 +262,6 @@ impl SessionInner {
                 probe_abort: None,
                 upgrading: false,
                 probed: false,
-                ws_direct: false,
                 graceful_close: false,
                 polling_b64: b64,
                 ws_b64: b64,
@@ -294,7 +291,7 @@ impl SessionInner {
         if st.closed.is_some() {
             return Err(SendError::Closed);
         }
-        if st.ws_direct && st.queue.is_empty() {
+        if st.queue.is_empty() {
             if let Some(out) = self.ws_out.get() {
                 let mut w = out.writer.lock();
                 // The writer's lock keeps the order from here; the session's is not needed
@@ -389,27 +386,12 @@ impl SessionInner {
             if st.closed.is_some() {
                 return None;
             }
-            let r = st.proto.handle_packet(&packet, on_probe, Instant::now());
-            if let Ok(Reply::SendPong(data)) = &r {
-                let pong = Packet::Pong(data.clone());
-                if st.ws_direct && st.queue.is_empty() {
-                    if let Some(out) = self.ws_out.get() {
-                        let mut w = out.writer.lock();
-                        drop(st);
-                        let flushed = w.send([pong], out.framing);
-                        drop(w);
-                        if matches!(flushed, Flushed::Blocked | Flushed::Failed) {
-                            self.notify.notify_one();
-                        }
-                    }
-                } else {
-                    st.queued_bytes += packet_cost(&pong);
-                    st.queue.push_back(pong);
-                    self.flush_locked(&mut st);
-                }
-            }
-            r
+            st.proto.handle_packet(&packet, on_probe, Instant::now())
         };
+        if let Ok(Reply::SendPong(data)) = &reply {
+            // Closed meanwhile: no pong is owed.
+            let _ = self.enqueue([Packet::Pong(data.clone())]);
+        }
         if wake_driver {
             // Timers may have moved (a pong re-arms the ping): let the driver recompute.
             self.notify.notify_one();

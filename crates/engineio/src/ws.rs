@@ -228,10 +228,8 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
             }
             msg = conn.stream.next() => msg,
         };
-        if conn.writer.lock().busy() {
-            // tungstenite's pong to a WebSocket ping.
-            let _ = conn.writer.lock().flush_now();
-        }
+        // tungstenite's pong to a WebSocket ping, if any.
+        let _ = conn.writer.lock().flush_now();
         let packet = match msg.map(|m| m.map(|m| decode_for(&session, m))) {
             Some(Ok(Some(Ok(packet)))) => packet,
             Some(Ok(None)) => continue,

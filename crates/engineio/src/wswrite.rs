@@ -178,9 +178,16 @@ impl WsWriter {
         )
     }
 
+    /// Writes what is queued, closes the write side (TCP FIN) and lets the connection go, all
+    /// by `deadline`.
+    pub(crate) async fn finish(&self, deadline: Instant) {
+        self.drain_until(deadline).await;
+        self.shutdown(deadline).await;
+    }
+
     /// Closes the write side (TCP FIN), waiting at most until `deadline`, and lets the
     /// connection go.
-    pub(crate) async fn shutdown(&self, deadline: Instant) {
+    async fn shutdown(&self, deadline: Instant) {
         let shut = std::future::poll_fn(|cx| {
             let mut w = self.lock();
             match w.io.as_mut() {

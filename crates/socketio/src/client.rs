@@ -72,8 +72,24 @@ impl ClientRef {
 }
 
 thread_local! {
-    /// Where [`Client::send`] encodes a packet before copying it out.
+    /// Where [`framed_text`] encodes a packet before copying it out.
     static ENCODE_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// `packet` as one Engine.IO text message (`4` included), encoded in a buffer kept by the
+/// thread and copied out at its exact size.
+fn framed_text(packet: &Packet, rev: ProtocolRevision) -> Str {
+    ENCODE_BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        buf.push('4');
+        encode_into(packet, rev, &mut buf);
+        let text = Str::copy_from_str(&buf);
+        if buf.capacity() > 64 * 1024 {
+            *buf = String::new();
+        }
+        text
+    })
 }
 
 /// A packet encoded for one protocol revision as Engine.IO packets: the text message framed
@@ -83,11 +99,8 @@ pub(crate) struct Wire(Vec<engineio::Packet>);
 
 impl Wire {
     pub(crate) fn encode(packet: &Packet, rev: ProtocolRevision) -> Self {
-        let mut text = String::with_capacity(64);
-        text.push('4');
-        encode_into(packet, rev, &mut text);
         let mut out = Vec::with_capacity(1 + packet.attachments().len());
-        out.push(engineio::Packet::MessageFramed(Str::from(text)));
+        out.push(engineio::Packet::MessageFramed(framed_text(packet, rev)));
         out.extend(
             packet
                 .attachments()
@@ -107,19 +120,8 @@ impl Client {
     pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
         tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "send");
         if packet.attachments().is_empty() {
-            // One recipient, no attachments: the framed text alone, encoded in a buffer kept
-            // by the thread and copied out at its exact size.
-            let text = ENCODE_BUF.with(|buf| {
-                let mut buf = buf.borrow_mut();
-                buf.clear();
-                buf.push('4');
-                encode_into(packet, self.rev, &mut buf);
-                let text = Str::copy_from_str(&buf);
-                if buf.capacity() > 64 * 1024 {
-                    *buf = String::new();
-                }
-                text
-            });
+            // One recipient, no attachments: the framed text alone, without a `Wire`.
+            let text = framed_text(packet, self.rev);
             return self
                 .conn
                 .send_packets(std::iter::once(engineio::Packet::MessageFramed(text)))
