@@ -1,55 +1,23 @@
 //! The one task per session: heartbeat timers always, and the WebSocket once the session is on it.
 //!
-//! Senders write to the WebSocket themselves ([`crate::wswrite`]); the driver reads it, finishes
+//! Senders write to the WebSocket themselves (`conn`); the driver reads it, finishes
 //! the writes the socket did not take at once, and runs the timers, all polled side by side in
 //! one `select!`, so a peer that stops reading (a write that cannot progress) still gets its
 //! heartbeat checked and its session closed; nothing here ever waits on another session.
 
 use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use engineio_protocol::{Action, CloseReason, Packet, Str};
-use futures_util::{Sink, Stream};
+use engineio_protocol::CloseReason;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
+use crate::conn::{decode_for, read_error_reason, Framing, WsConn, WsEvent};
 use crate::deflate::InflateError;
-use crate::socket::{SessionInner, Transport, WsOut};
-use crate::ws::{decode_for, read_error_reason, WsStream};
-use crate::wswrite::{Framing, WsWriter};
-
-/// A WebSocket with what the driver needs to read and write it.
-pub(crate) struct WsConn {
-    /// The read side, under tungstenite.
-    pub(crate) stream: WsStream,
-    /// The write side, shared with every sender of the session.
-    pub(crate) writer: Arc<WsWriter>,
-    /// permessage-deflate was negotiated: messages of this many bytes or more are compressed.
-    pub(crate) deflate_threshold: Option<usize>,
-    /// The connection's place under `max_connections`, if [`serve_with`](crate::serve_with)
-    /// gave it one.
-    pub(crate) _slot: Option<crate::serve::ConnSlot>,
-}
-
-impl WsConn {
-    /// Sends a close frame after what is queued, within `within`, then lets the connection go.
-    pub(crate) async fn close(&mut self, code: Option<u16>, within: Duration) {
-        self.writer.lock().push_close(code);
-        self.writer.finish(Instant::now() + within).await;
-    }
-
-    /// Sends tungstenite's reply to the peer's close frame, briefly, then lets go.
-    async fn answer_close(&mut self) {
-        let _ = poll_fn(|cx| Pin::new(&mut self.stream).poll_flush(cx)).await;
-        self.writer
-            .finish(Instant::now() + Duration::from_secs(1))
-            .await;
-    }
-}
+use crate::session::{SessionInner, Transport, WsOut};
 
 /// Starts the driver of a new polling session.
 pub(crate) fn spawn(session: Arc<SessionInner>, ws: Option<WsConn>) {
@@ -61,27 +29,6 @@ pub(crate) fn spawn(session: Arc<SessionInner>, ws: Option<WsConn>) {
         None
     };
     tokio::spawn(run(session, ws, upgrade_rx));
-}
-
-enum WsEvent {
-    /// Everything queued was written.
-    Written,
-    WriteFailed(std::io::Error),
-    Frame(Option<Result<WsMessage, tungstenite::Error>>),
-}
-
-/// The next thing that happens on the socket: a frame read, or the queued writes done or
-/// failed. Reading comes first because a read can queue a write (tungstenite's pong to a ping).
-fn poll_ws(conn: &mut WsConn, cx: &mut Context<'_>) -> Poll<WsEvent> {
-    let frame = Pin::new(&mut conn.stream).poll_next(cx);
-    if conn.writer.lock().busy() {
-        match conn.writer.poll_drain(cx) {
-            Poll::Ready(Err(e)) => return Poll::Ready(WsEvent::WriteFailed(e)),
-            Poll::Ready(Ok(())) if frame.is_pending() => return Poll::Ready(WsEvent::Written),
-            _ => {}
-        }
-    }
-    frame.map(WsEvent::Frame)
 }
 
 enum Wake {
@@ -96,7 +43,7 @@ pub(crate) async fn run(
     mut ws: Option<WsConn>,
     mut upgrade_rx: Option<oneshot::Receiver<WsConn>>,
 ) {
-    let config = &session.shared.config;
+    let config = &session.ctx.config;
     // A write that makes no progress for a whole heartbeat window is a dead peer.
     let write_window: Duration = config.ping_interval + config.ping_timeout;
     // The peer sent its close frame (tungstenite has queued the reply).
@@ -201,7 +148,7 @@ pub(crate) async fn run(
             r = async { upgrade_rx.as_mut().expect("guarded").await }, if upgrade_rx.is_some() => {
                 Wake::Upgraded(r.ok().map(Box::new))
             }
-            e = poll_fn(|cx| ws.as_mut().map_or(Poll::Pending, |c| poll_ws(c, cx))), if ws.is_some() => Wake::Ws(e),
+            e = poll_fn(|cx| ws.as_mut().map_or(Poll::Pending, |c| c.poll_event(cx))), if ws.is_some() => Wake::Ws(e),
             _ = &mut timer, if armed.is_some() => Wake::Timer,
         };
         match wake {
@@ -220,7 +167,7 @@ pub(crate) async fn run(
                     session.close(CloseReason::TransportClose, false);
                     continue;
                 }
-                match decode_for(&session, msg) {
+                match decode_for(session.version, msg) {
                     Some(Ok(packet)) => {
                         session.on_packet(packet, false, false);
                     }
@@ -265,7 +212,7 @@ pub(crate) async fn run(
                     session.close(CloseReason::TransportError, false);
                     continue;
                 }
-                on_timers(&session);
+                session.on_timers();
             }
         }
     }
@@ -273,40 +220,4 @@ pub(crate) async fn run(
         conn.writer.release();
     }
     session.finish();
-}
-
-/// Runs every heartbeat or upgrade deadline that has passed. Each runs at its scheduled time,
-/// not at the (possibly late) time this is called, so a late wake-up never stretches the
-/// heartbeat; polling requests call it too, so a session past its deadline is never served.
-pub(crate) fn on_timers(session: &Arc<SessionInner>) {
-    let now = Instant::now();
-    loop {
-        let action = {
-            let mut st = session.lock();
-            match st.proto.poll_timeout() {
-                Some(due) if due <= now => st.proto.handle_timeout(due),
-                _ => None,
-            }
-        };
-        match action {
-            Some(Action::SendPing) => {
-                let _ = session.enqueue([Packet::Ping(Str::default())]);
-            }
-            Some(Action::Close(reason)) => {
-                session.close(reason, false);
-                return;
-            }
-            Some(Action::UpgradeTimedOut) => {
-                let mut st = session.lock();
-                if let Some(abort) = st.probe_abort.take() {
-                    let _ = abort.send(());
-                }
-                if !matches!(st.transport, Transport::Websocket) {
-                    st.upgrading = false;
-                    st.probed = false;
-                }
-            }
-            None => return,
-        }
-    }
 }

@@ -1,7 +1,6 @@
 //! The engine: the session table and the dispatch of requests on the Engine.IO path.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use engineio_protocol::{OpenPacket, Packet, ProtocolVersion, Sid};
@@ -10,42 +9,20 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 
 use crate::config::{EngineConfig, TransportKind};
 use crate::error::RequestError;
-use crate::handler::Handler;
 use crate::hooks::{ConnectionError, ErrorContext};
 use crate::request::{EngineQuery, HandshakeRequest};
-use crate::socket::{SessionInner, Socket, Transport};
+use crate::session::{Handler, SessionContext, SessionInner, Socket, Transport};
+use crate::transport::{polling, websocket};
 
-pub(crate) struct Shared {
-    pub(crate) config: EngineConfig,
-    pub(crate) prefix: String,
-    pub(crate) handler: Arc<dyn Handler>,
-    sessions: Mutex<HashMap<Sid, Arc<SessionInner>>>,
-}
-
-impl Shared {
-    pub(crate) fn get(&self, sid: &Sid) -> Option<Arc<SessionInner>> {
-        self.table().get(sid).cloned()
-    }
-
-    pub(crate) fn remove(&self, sid: &Sid) {
-        self.table().remove(sid);
-    }
-
-    pub(crate) fn table(&self) -> std::sync::MutexGuard<'_, HashMap<Sid, Arc<SessionInner>>> {
-        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// `upgrades` of the open packet for a session on `transport`.
-    fn upgrades(&self, transport: TransportKind) -> Vec<String> {
-        let c = &self.config;
-        if transport == TransportKind::Polling
-            && c.allow_upgrades
-            && c.transport_enabled(TransportKind::Websocket)
-        {
-            vec!["websocket".to_owned()]
-        } else {
-            Vec::new()
-        }
+/// `upgrades` of the open packet for a session on `transport`.
+fn upgrades(c: &EngineConfig, transport: TransportKind) -> Vec<String> {
+    if transport == TransportKind::Polling
+        && c.allow_upgrades
+        && c.transport_enabled(TransportKind::Websocket)
+    {
+        vec!["websocket".to_owned()]
+    } else {
+        Vec::new()
     }
 }
 
@@ -73,13 +50,15 @@ impl Shared {
 /// ```
 #[derive(Clone)]
 pub struct Engine {
-    pub(crate) shared: Arc<Shared>,
+    ctx: Arc<SessionContext>,
+    /// `path + "/"`: what a request's path starts with when it is for this engine.
+    prefix: Arc<str>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("path", &self.shared.config.path)
+            .field("path", &self.ctx.config.path)
             .field("clients", &self.clients_count())
             .finish_non_exhaustive()
     }
@@ -93,40 +72,36 @@ impl Engine {
 
     /// As [`Engine::new`], with a shared handler.
     pub fn with_handler(config: EngineConfig, handler: Arc<dyn Handler>) -> Self {
-        let prefix = config.match_prefix();
+        let prefix = config.match_prefix().into();
         Engine {
-            shared: Arc::new(Shared {
-                config,
-                prefix,
-                handler,
-                sessions: Mutex::new(HashMap::new()),
-            }),
+            ctx: Arc::new(SessionContext::new(config, handler)),
+            prefix,
         }
     }
 
     /// The options.
     pub fn config(&self) -> &EngineConfig {
-        &self.shared.config
+        &self.ctx.config
     }
 
     /// How many sessions are open (Node's `clientsCount`).
     pub fn clients_count(&self) -> usize {
-        self.shared.table().len()
+        self.ctx.table().len()
     }
 
     /// A session by id.
     pub fn socket(&self, sid: &Sid) -> Option<Socket> {
-        self.shared.get(sid).map(Socket)
+        self.ctx.get(sid).map(Socket)
     }
 
     /// Every open session.
     pub fn sockets(&self) -> Vec<Socket> {
-        self.shared.table().values().cloned().map(Socket).collect()
+        self.ctx.table().values().cloned().map(Socket).collect()
     }
 
     /// Whether a request is for this engine (its path is under `path + "/"`).
     pub fn matches<B>(&self, req: &Request<B>) -> bool {
-        req.uri().path().starts_with(&self.shared.prefix)
+        req.uri().path().starts_with(&*self.prefix)
     }
 
     /// Closes every session gracefully: each gets what is queued, then its close packet; waiting
@@ -149,7 +124,7 @@ impl Engine {
         let (mut parts, body) = req.into_parts();
         // Node runs the `cors` middleware before any check: a preflight ends there, and every
         // other answer (errors included) carries its headers.
-        let cors = match &self.shared.config.cors {
+        let cors = match &self.ctx.config.cors {
             Some(cors) => {
                 let preflight = parts.method == Method::OPTIONS;
                 let headers = cors.headers(&parts.headers, preflight).await;
@@ -178,10 +153,10 @@ impl Engine {
         B::Data: Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let config = &self.shared.config;
+        let config = &self.ctx.config;
         let query = parts.uri.query().unwrap_or("").to_owned();
         let q = EngineQuery::parse(&query);
-        let is_ws_upgrade = crate::ws::is_upgrade_request(&parts.headers);
+        let is_ws_upgrade = websocket::is_upgrade_request(&parts.headers);
         let checked = match self.check(parts, &q, is_ws_upgrade) {
             Ok(c) => c,
             Err(refusal) => return self.refuse(parts, refusal, is_ws_upgrade),
@@ -226,15 +201,15 @@ impl Engine {
             }
             Checked::Existing(session) => {
                 let res = if is_ws_upgrade {
-                    match crate::ws::upgrade(session, parts, q.b64) {
+                    match websocket::upgrade(session, parts, q.b64) {
                         Ok(res) => res,
                         Err(refusal) => return self.refuse(parts, refusal, is_ws_upgrade),
                     }
                 } else if parts.method == Method::GET {
-                    let res = crate::polling::get(session).await;
+                    let res = polling::get(session).await;
                     self.compress(parts, res).await
                 } else if parts.method == Method::POST {
-                    crate::polling::post(session, &parts.headers, body).await
+                    polling::post(session, &parts.headers, body).await
                 } else {
                     let context = ErrorContext::BadMethod {
                         method: parts.method.as_str().to_owned(),
@@ -260,7 +235,7 @@ impl Engine {
         is_ws_upgrade: bool,
     ) -> Response<Bytes> {
         tracing::debug!(target: "engineio::request", code = error.code(), message = error.message(), ?context, uri = %parts.uri, "refused");
-        if let Some(hook) = &self.shared.config.connection_error {
+        if let Some(hook) = &self.ctx.config.connection_error {
             (hook.0)(&ConnectionError {
                 request: parts,
                 code: error.code(),
@@ -277,7 +252,7 @@ impl Engine {
 
     /// `origins`, then `allowRequest` (code 4), on a handshake.
     async fn gate(&self, parts: &Parts) -> Result<(), (RequestError, ErrorContext)> {
-        let config = &self.shared.config;
+        let config = &self.ctx.config;
         if !config.origins.is_any() && !config.origins.allows(&parts.headers).await {
             let origin = parts
                 .headers
@@ -303,7 +278,7 @@ impl Engine {
 
     /// Gzip or deflate of a polling payload, when enabled, large enough and accepted.
     async fn compress(&self, parts: &Parts, mut res: Response<Bytes>) -> Response<Bytes> {
-        let Some(opts) = self.shared.config.http_compression else {
+        let Some(opts) = self.ctx.config.http_compression else {
             return res;
         };
         if res.status() != StatusCode::OK || res.body().len() < opts.threshold {
@@ -341,7 +316,7 @@ impl Engine {
         q: &EngineQuery<'_>,
         is_ws_upgrade: bool,
     ) -> Result<Checked, (RequestError, ErrorContext)> {
-        let config = &self.shared.config;
+        let config = &self.ctx.config;
         let transport = q
             .transport
             .and_then(TransportKind::from_query)
@@ -371,7 +346,7 @@ impl Engine {
             let session = sid
                 .parse::<Sid>()
                 .ok()
-                .and_then(|sid| self.shared.get(&sid))
+                .and_then(|sid| self.ctx.get(&sid))
                 .ok_or_else(|| {
                     let context = ErrorContext::UnknownSid {
                         sid: sid.chars().take(64).collect(),
@@ -440,16 +415,16 @@ impl Engine {
     ) -> Result<(Response<Bytes>, Sid), (RequestError, ErrorContext)> {
         let sid = Sid::generate();
         let request = HandshakeRequest::from_parts(parts);
-        let shared = &self.shared;
+        let ctx = &self.ctx;
         let open = OpenPacket {
             sid: sid.as_str().to_owned(),
-            upgrades: shared.upgrades(transport),
-            ping_interval: shared.config.ping_interval.as_millis() as u64,
-            ping_timeout: shared.config.ping_timeout.as_millis() as u64,
-            max_payload: shared.config.max_http_buffer_size as u64,
+            upgrades: upgrades(&ctx.config, transport),
+            ping_interval: ctx.config.ping_interval.as_millis() as u64,
+            ping_timeout: ctx.config.ping_timeout.as_millis() as u64,
+            max_payload: ctx.config.max_http_buffer_size as u64,
         };
         let mut first = vec![open.to_packet()];
-        if let Some(initial) = &shared.config.initial_packet {
+        if let Some(initial) = &ctx.config.initial_packet {
             first.push(Packet::Message(initial.clone()));
         }
         let state_transport = match transport {
@@ -463,21 +438,21 @@ impl Engine {
             sid,
             version,
             request,
-            shared.clone(),
+            ctx.clone(),
             state_transport,
             b64,
         ));
         tracing::debug!(target: "engineio::session", %sid, transport = transport.as_str(), protocol = version as u8, "handshake");
         match transport {
             TransportKind::Polling => {
-                shared.table().insert(sid, session.clone());
-                let response = crate::polling::payload_response(&session, &first, b64);
+                ctx.table().insert(sid, session.clone());
+                let response = polling::payload_response(&session, &first, b64);
                 crate::driver::spawn(session.clone(), None);
-                shared.handler.on_connect(session.socket());
+                ctx.handler.on_connect(session.socket());
                 Ok((response, sid))
             }
             TransportKind::Websocket => {
-                let res = crate::ws::handshake(session, parts, first)?;
+                let res = websocket::handshake(session, parts, first)?;
                 Ok((res, sid))
             }
         }

@@ -57,31 +57,45 @@
 //! closes with their reasons (Node's `DEBUG=engine*`), `trace` shows packets.
 //!
 //! # Layout
-//! - [`config`]: options; [`error`]: refusals and their HTTP mapping; `hooks`: the request
-//!   hooks; `origins`, `cors`: who may connect and what browsers are told.
-//! - `engine`: the session table and request dispatch; `socket`: one session's state.
-//! - `polling`, `ws`: the transports; `compress`: polling gzip/deflate; `deflate`:
-//!   permessage-deflate under tungstenite; `driver`: the task per session (timers, WebSocket
-//!   I/O).
-//! - `service`, `serve`: tower integration and the standalone server.
+//! Layers from the bottom up; a module names only the ones above it in this list (a check in
+//! `examples/tests/module_layers.rs` fails on any cycle):
+//! 1. leaves: [`config`] (options), [`error`] (refusals and their HTTP mapping), `hooks` (the
+//!    request hooks), `origins` and `cors` (who may connect, what browsers are told),
+//!    `compress` (polling gzip/deflate), `request` (the handshake request), `deflate`
+//!    (permessage-deflate under tungstenite);
+//! 2. `conn`: one WebSocket connection and its bytes, the reader and the writer; who writes
+//!    the WebSocket bytes is answered there, and it knows nothing of sessions;
+//! 3. `session`: the session state, [`Socket`], [`Message`], [`Handler`], the heartbeat
+//!    deadlines, and the `SessionContext` (options, handler, session table) an engine passes
+//!    down;
+//! 4. `driver`: the task per session (timers, the WebSocket's reads and pending writes);
+//! 5. `transport`: polling, and the WebSocket handshake, upgrade and probe;
+//! 6. `engine`: the checks, the dispatch of a request, the handshake;
+//! 7. `service`, `serve`: tower integration and the standalone server.
+//!
+//! No cycle remains.
 
+// Leaves: options, errors, hooks and the request-level helpers.
 mod compress;
 pub mod config;
 mod cors;
 mod deflate;
-mod driver;
-mod engine;
 pub mod error;
-mod handler;
 mod hooks;
 mod origins;
-mod polling;
 mod request;
+// One WebSocket connection and its bytes.
+mod conn;
+// One session: state, handle, handler, timers.
+mod session;
+// The task per session.
+mod driver;
+// Polling and WebSocket.
+mod transport;
+// Checks, dispatch, handshake; then tower and the standalone server.
+mod engine;
 mod serve;
 mod service;
-mod socket;
-mod ws;
-mod wswrite;
 
 pub use compress::HttpCompression;
 pub use config::{
@@ -93,7 +107,6 @@ pub use deflate::PerMessageDeflate;
 pub use engine::Engine;
 pub use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Sid, Str};
 pub use error::{RequestError, SendError};
-pub use handler::{Handler, Message};
 pub use hooks::{
     AllowRequest, BoxFuture, ConnectionError, ConnectionErrorHook, ErrorContext, Forbidden,
     HeadersHook,
@@ -104,4 +117,4 @@ pub use origins::Origins;
 pub use request::{parse_query, HandshakeRequest, RemoteAddr};
 pub use serve::{serve, serve_with, ServerHandle};
 pub use service::{EngineBody, EngineLayer, EngineService, NotFound};
-pub use socket::Socket;
+pub use session::{Handler, Message, Socket};

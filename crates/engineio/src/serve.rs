@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 use crate::config::ServeConfig;
+use crate::conn::ConnSlot;
 use crate::request::RemoteAddr;
 
 /// A running server started by [`serve`].
@@ -165,11 +166,6 @@ where
         task,
     }
 }
-
-/// A place under [`ServeConfig::max_connections`], held as long as the connection lives (a
-/// request extension, taken by the WebSocket the connection becomes).
-#[derive(Debug, Clone)]
-pub(crate) struct ConnSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 /// Answers `503` and closes, within a second: the request is read (and dropped) meanwhile so
 /// that closing does not reset the connection before the client reads the answer.

@@ -1,29 +1,22 @@
-//! WebSocket: the handshake (decided before any `101`), the upgrade probe, and frame mapping.
+//! WebSocket: the handshake (decided before any `101`), a session opened on it, and the upgrade
+//! of a polling session (the probe).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use engineio_protocol::{CloseReason, Packet, Reply, Str};
+use engineio_protocol::{Packet, Reply, Str};
 use futures_util::StreamExt;
 use http::request::Parts;
 use http::{header, HeaderMap, HeaderValue, Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite;
 
-use crate::deflate::WsIo;
-use crate::driver::WsConn;
+use crate::conn::{decode_for, ConnLimits, ConnSlot, Framing, WsConn};
 use crate::error::RequestError;
 use crate::hooks::ErrorContext;
-use crate::serve::ConnSlot;
-use crate::socket::{SessionInner, Transport};
-use crate::wswrite::{Framing, WsRead, WsWriter};
-
-pub(crate) type WsStream = WebSocketStream<WsRead>;
+use crate::session::{SessionInner, Transport};
 
 type Refusal = (RequestError, ErrorContext);
 
@@ -79,7 +72,7 @@ fn accept_response(
         header::SEC_WEBSOCKET_ACCEPT,
         HeaderValue::from_str(&accept).ok()?,
     );
-    let deflate = session.shared.config.per_message_deflate.and_then(|opts| {
+    let deflate = session.ctx.config.per_message_deflate.and_then(|opts| {
         let answer = crate::deflate::negotiate(h)?;
         rh.insert(header::SEC_WEBSOCKET_EXTENSIONS, answer);
         Some(opts.threshold)
@@ -87,43 +80,19 @@ fn accept_response(
     Some((res, deflate))
 }
 
-fn ws_config(session: &SessionInner) -> WebSocketConfig {
-    let limit = session.shared.config.max_http_buffer_size;
-    let mut c = WebSocketConfig::default();
-    // A small read buffer keeps an idle connection cheap (every connection holds one): 512 bytes
-    // take a typical event in one read, and a large message is read 512 bytes per call into a
-    // buffer reserved at its full length. (1 KiB cost 530 bytes more per idle connection.)
-    // Nothing is written through tungstenite's write buffer: see `wswrite`.
-    c.read_buffer_size = 512;
-    c.write_buffer_size = 0;
-    c.max_message_size = Some(limit);
-    c.max_frame_size = Some(limit);
-    c
-}
-
+/// Completes the upgrade to a WebSocket for `session`; `None` (logged) when it failed.
 async fn accept(
     session: &SessionInner,
     on_upgrade: OnUpgrade,
     deflate_threshold: Option<usize>,
     slot: Option<ConnSlot>,
 ) -> Option<WsConn> {
-    match on_upgrade.await {
-        Ok(upgraded) => {
-            let inflate_limit =
-                deflate_threshold.map(|_| session.shared.config.max_http_buffer_size);
-            let io = WsIo::new(TokioIo::new(upgraded), inflate_limit);
-            let writer = Arc::new(WsWriter::new(io));
-            let read = WsRead::new(writer.clone(), session.shared.config.max_buffer_size);
-            let stream =
-                WebSocketStream::from_raw_socket(read, Role::Server, Some(ws_config(session)))
-                    .await;
-            Some(WsConn {
-                stream,
-                writer,
-                deflate_threshold,
-                _slot: slot,
-            })
-        }
+    let limits = ConnLimits {
+        max_message: session.ctx.config.max_http_buffer_size,
+        max_buffered: session.ctx.config.max_buffer_size,
+    };
+    match WsConn::accept(on_upgrade, deflate_threshold, slot, limits).await {
+        Ok(conn) => Some(conn),
         Err(e) => {
             tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket upgrade failed");
             None
@@ -147,14 +116,14 @@ pub(crate) fn handshake(
         let Some(ws) = Box::pin(accept(&session, on_upgrade, deflate, slot)).await else {
             return;
         };
-        session.shared.table().insert(session.sid, session.clone());
+        session.ctx.table().insert(session.sid, session.clone());
         {
             let mut st = session.lock();
             for p in first {
                 st.queue.push_back(p);
             }
         }
-        session.shared.handler.on_connect(session.socket());
+        session.ctx.handler.on_connect(session.socket());
         crate::driver::run(session, Some(ws), None).await;
     });
     Ok(res)
@@ -230,7 +199,7 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
         };
         // tungstenite's pong to a WebSocket ping, if any.
         let _ = conn.writer.lock().flush_now();
-        let packet = match msg.map(|m| m.map(|m| decode_for(&session, m))) {
+        let packet = match msg.map(|m| m.map(|m| decode_for(session.version, m))) {
             Some(Ok(Some(Ok(packet)))) => packet,
             Some(Ok(None)) => continue,
             _ => {
@@ -249,7 +218,7 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
                 conn.writer
                     .lock()
                     .push_packet(&Packet::Pong(Str::from("probe")), framing);
-                let deadline = Instant::now() + session.shared.config.upgrade_timeout;
+                let deadline = Instant::now() + session.ctx.config.upgrade_timeout;
                 if !conn.writer.drain_until(deadline).await {
                     abort_probe(&session);
                     return;
@@ -292,30 +261,5 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
                 }
             }
         }
-    }
-}
-
-/// Maps a WebSocket message to an Engine.IO packet for a session: `None` for control frames.
-pub(crate) fn decode_for(
-    session: &SessionInner,
-    msg: WsMessage,
-) -> Option<Result<Packet, engineio_protocol::DecodeError>> {
-    match msg {
-        WsMessage::Text(t) => {
-            let text = Str::try_from(Bytes::from(t)).ok()?;
-            Some(engineio_protocol::decode_text_frame(text, session.version))
-        }
-        WsMessage::Binary(b) => Some(engineio_protocol::decode_binary_frame(b, session.version)),
-        _ => None,
-    }
-}
-
-/// Why a WebSocket read failed, as a close reason.
-pub(crate) fn read_error_reason(e: &tungstenite::Error) -> CloseReason {
-    match e {
-        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
-            CloseReason::TransportClose
-        }
-        _ => CloseReason::TransportError,
     }
 }

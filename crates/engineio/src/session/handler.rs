@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use engineio_protocol::{CloseReason, Str};
 
-use crate::socket::Socket;
+use super::socket::Socket;
 
 /// A message from or to a client: text or binary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,4 +42,25 @@ pub trait Handler: Send + Sync + 'static {
     fn on_message(&self, socket: &Socket, message: Message);
     /// The session closed; called exactly once per session.
     fn on_close(&self, socket: &Socket, reason: CloseReason);
+}
+
+/// A binary blob as a [`Message`].
+impl From<Bytes> for Message {
+    fn from(b: Bytes) -> Self {
+        Message::Binary(b)
+    }
+}
+
+/// A text message.
+impl From<String> for Message {
+    fn from(s: String) -> Self {
+        Message::Text(Str::from(s))
+    }
+}
+
+/// A text message.
+impl From<&'static str> for Message {
+    fn from(s: &'static str) -> Self {
+        Message::Text(Str::from(s))
+    }
 }

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
 use crate::error::RequestError;
-use crate::socket::{SessionInner, State, Transport};
+use crate::session::{SessionInner, State, Transport};
 
 /// A `200` whose body is the payload of `packets`.
 pub(crate) fn payload_response(
@@ -49,7 +49,7 @@ enum GetStart {
 /// A GET: answered at once when packets are queued, else when the next ones are.
 pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
     // A deadline the driver has not handled yet (it may wake late) still applies.
-    crate::driver::on_timers(&session);
+    session.on_timers();
     let start = {
         let mut st = session.lock();
         start_get(&session, &mut st)
@@ -66,7 +66,7 @@ pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
             // pingInterval; protocol 3 has no server pings, and a silent client's session dies
             // (answering this GET with the close packet) after pingInterval + pingTimeout; the
             // extra pingTimeout keeps this bound from racing that close.
-            let c = &session.shared.config;
+            let c = &session.ctx.config;
             let wait = c.ping_interval + c.ping_timeout * 2;
             let packets = match tokio::time::timeout(wait, &mut rx).await {
                 Ok(Ok(packets)) => packets,
@@ -104,7 +104,7 @@ fn start_get(session: &SessionInner, st: &mut State) -> GetStart {
         if st.closed.is_some() {
             // The close packet of a graceful close went out with this poll.
             st.finished = true;
-            session.shared.remove(&session.sid);
+            session.ctx.remove(&session.sid);
         }
         return GetStart::Ready(packets, b64);
     }
@@ -172,7 +172,7 @@ where
         session.close(CloseReason::TransportError, false);
         return empty(StatusCode::BAD_REQUEST);
     }
-    let limit = session.shared.config.max_http_buffer_size;
+    let limit = session.ctx.config.max_http_buffer_size;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -182,7 +182,7 @@ where
     }
     // Bytes are counted as they arrive, so at most `limit` is ever read.
     let collect = http_body_util::Limited::new(body, limit).collect();
-    let collected = match tokio::time::timeout(session.shared.config.body_timeout, collect).await {
+    let collected = match tokio::time::timeout(session.ctx.config.body_timeout, collect).await {
         Ok(collected) => collected,
         Err(_) => {
             tracing::debug!(target: "engineio::request", sid = %session.sid, "POST body timed out");
@@ -204,7 +204,7 @@ where
     } else {
         PayloadKind::Text
     };
-    let max_packets = session.shared.config.max_payload_packets;
+    let max_packets = session.ctx.config.max_payload_packets;
     for packet in decode_payload(body, session.version, kind, max_packets) {
         match packet {
             Ok(packet) => {

@@ -1,164 +1,33 @@
-//! One Engine.IO session: its state, its outbound queue, and the public [`Socket`] handle.
+//! One Engine.IO session: its state, its outbound queue, the public [`Socket`] handle, the
+//! [`Handler`] it reports to, and its heartbeat deadlines.
 //!
-//! The session's state sits behind one short-held mutex. A single driver task per session
-//! ([`crate::driver`]) runs the heartbeat timers and, once the session is on WebSocket, reads the
-//! socket; senders write WebSocket frames themselves through [`crate::wswrite`], and polling
-//! requests and the probe of an upgrade touch the state directly.
+//! The session's state sits behind one short-held mutex. The layers above act on it: the task
+//! per session (`driver`) runs the timers and reads the WebSocket, senders write WebSocket
+//! frames themselves through the connection's writer (`conn`), and polling requests and the
+//! probe of an upgrade touch the state directly. What a session needs of its engine (options,
+//! handler, the session table) comes down as a [`SessionContext`]; nothing here names a layer
+//! above.
+
+mod context;
+mod handler;
+mod socket;
+mod timers;
+
+pub(crate) use context::SessionContext;
+pub use handler::{Handler, Message};
+pub use socket::Socket;
 
 use std::any::Any;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use bytes::Bytes;
-use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Reply, Sid, Str};
+use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Reply, Sid};
 use tokio::sync::{oneshot, Notify};
 
-use crate::config::TransportKind;
-use crate::driver::WsConn;
-use crate::engine::Shared;
+use crate::conn::{Flushed, Framing, WsConn, WsWriter};
 use crate::error::SendError;
-use crate::handler::Message;
 use crate::request::HandshakeRequest;
-use crate::wswrite::{Flushed, Framing, WsWriter};
-
-/// A cheap-clone handle on one Engine.IO session.
-///
-/// Handed to [`Handler`](crate::Handler) callbacks; keep clones to send later. Sending on a
-/// closed session returns [`SendError::Closed`].
-#[derive(Clone)]
-pub struct Socket(pub(crate) Arc<SessionInner>);
-
-impl std::fmt::Debug for Socket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Socket")
-            .field("sid", &self.0.sid)
-            .field("protocol", &self.0.version)
-            .finish_non_exhaustive()
-    }
-}
-
-impl PartialEq for Socket {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for Socket {}
-
-impl Socket {
-    /// The session id (`sid`).
-    pub fn id(&self) -> Sid {
-        self.0.sid
-    }
-
-    /// The Engine.IO protocol revision the client speaks.
-    pub fn protocol(&self) -> ProtocolVersion {
-        self.0.version
-    }
-
-    /// The transport in use now (polling until an upgrade completes).
-    pub fn transport(&self) -> TransportKind {
-        match self.0.lock().transport {
-            Transport::Polling { .. } => TransportKind::Polling,
-            Transport::Websocket => TransportKind::Websocket,
-        }
-    }
-
-    /// The handshake request: headers, URL, remote address, time.
-    pub fn request(&self) -> &HandshakeRequest {
-        &self.0.request
-    }
-
-    /// Whether the session is still open.
-    pub fn is_connected(&self) -> bool {
-        self.0.lock().closed.is_none()
-    }
-
-    /// Whether a message sent now would go out at once: a poll is waiting (polling), or
-    /// nothing is queued or being written (WebSocket). Socket.IO's `volatile` drops messages
-    /// for sockets that are not.
-    pub fn is_writable(&self) -> bool {
-        let st = self.0.lock();
-        if st.closed.is_some() {
-            return false;
-        }
-        match &st.transport {
-            Transport::Polling { get, .. } => get.as_ref().is_some_and(|g| !g.is_closed()),
-            Transport::Websocket => {
-                st.queue.is_empty()
-                    && self
-                        .0
-                        .ws_out
-                        .get()
-                        .map_or(true, |o| !o.writer.lock().busy())
-            }
-        }
-    }
-
-    /// Queues one message.
-    pub fn send(&self, message: Message) -> Result<(), SendError> {
-        self.send_packets(std::iter::once(message_packet(message)))
-    }
-
-    /// Queues several messages as one unit: no other sender's message comes between them, and
-    /// the transport is woken once. Socket.IO uses it for a packet and its binary attachments.
-    pub fn send_many(&self, messages: impl IntoIterator<Item = Message>) -> Result<(), SendError> {
-        self.send_packets(messages.into_iter().map(message_packet))
-    }
-
-    /// Queues raw Engine.IO packets.
-    pub fn send_packets(&self, packets: impl IntoIterator<Item = Packet>) -> Result<(), SendError> {
-        self.0.enqueue(packets)
-    }
-
-    /// Closes the session from the server side: what is queued is delivered, then the close
-    /// packet. The handler sees reason `forced close`.
-    pub fn close(&self) {
-        self.0.close(CloseReason::ForcedClose, true);
-    }
-
-    /// Attaches the layer above's value to this session (Socket.IO keeps its connection state
-    /// here). Dropped when the session closes, after [`Handler::on_close`](crate::Handler::on_close).
-    pub fn set_data(&self, data: Arc<dyn Any + Send + Sync>) {
-        *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = Some(data);
-    }
-
-    /// The value set by [`Socket::set_data`], if it is a `T`.
-    pub fn data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        let slot = self.0.data.lock().unwrap_or_else(|e| e.into_inner());
-        slot.clone().and_then(|d| d.downcast::<T>().ok())
-    }
-
-    /// Runs `f` once the session has upgraded from polling to WebSocket (Node's
-    /// `socket.conn.on("upgrade")`); never for a session that opened on WebSocket or does not
-    /// upgrade.
-    ///
-    /// ```no_run
-    /// # fn f(socket: engineio::Socket) {
-    /// socket.on_upgrade(|s| println!("{} now on {:?}", s.id(), s.transport()));
-    /// # }
-    /// ```
-    pub fn on_upgrade(&self, f: impl FnOnce(&Socket) + Send + 'static) {
-        self.0
-            .on_upgrade
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Box::new(f));
-    }
-
-    /// Closes the session at once with `reason`, without a close packet.
-    pub fn close_with(&self, reason: CloseReason) {
-        self.0.close(reason, false);
-    }
-}
-
-fn message_packet(message: Message) -> Packet {
-    match message {
-        Message::Text(t) => Packet::Message(t),
-        Message::Binary(b) => Packet::Binary(b),
-    }
-}
 
 pub(crate) enum Transport {
     Polling {
@@ -208,7 +77,7 @@ pub(crate) struct SessionInner {
     pub(crate) sid: Sid,
     pub(crate) version: ProtocolVersion,
     pub(crate) request: HandshakeRequest,
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) ctx: Arc<SessionContext>,
     state: Mutex<State>,
     /// Where senders write once the session is on its WebSocket (set by the driver, under the
     /// state's lock); `queue` then only holds what came before, until the driver moves it.
@@ -240,17 +109,16 @@ impl SessionInner {
         sid: Sid,
         version: ProtocolVersion,
         request: HandshakeRequest,
-        shared: Arc<Shared>,
+        ctx: Arc<SessionContext>,
         transport: Transport,
         b64: bool,
     ) -> Self {
-        let proto =
-            engineio_protocol::Session::new(version, shared.config.timing(), Instant::now());
+        let proto = engineio_protocol::Session::new(version, ctx.config.timing(), Instant::now());
         SessionInner {
             sid,
             version,
             request,
-            shared,
+            ctx,
             state: Mutex::new(State {
                 proto,
                 transport,
@@ -298,7 +166,7 @@ impl SessionInner {
                 // for the write itself.
                 drop(st);
                 let flushed = w.send(packets, out.framing);
-                let over_limit = w.pending_bytes() > self.shared.config.max_buffer_size;
+                let over_limit = w.pending_bytes() > self.ctx.config.max_buffer_size;
                 drop(w);
                 self.after_direct_write(flushed, over_limit);
                 return Ok(());
@@ -308,7 +176,7 @@ impl SessionInner {
             st.queued_bytes += packet_cost(&p);
             st.queue.push_back(p);
         }
-        let over_limit = if st.queued_bytes > self.shared.config.max_buffer_size {
+        let over_limit = if st.queued_bytes > self.ctx.config.max_buffer_size {
             true
         } else {
             self.flush_locked(&mut st);
@@ -403,7 +271,7 @@ impl SessionInner {
                     Packet::Binary(b) => Message::Binary(b),
                     _ => return None,
                 };
-                self.shared.handler.on_message(&self.socket(), message);
+                self.ctx.handler.on_message(&self.socket(), message);
                 None
             }
             Ok(Reply::Close(reason)) | Err(reason) => {
@@ -476,9 +344,9 @@ impl SessionInner {
         tracing::debug!(target: "engineio::session", sid = %self.sid, reason = %reason, "closed");
         self.notify.notify_one();
         if finished {
-            self.shared.remove(&self.sid);
+            self.ctx.remove(&self.sid);
         }
-        self.shared.handler.on_close(&self.socket(), reason);
+        self.ctx.handler.on_close(&self.socket(), reason);
         self.data.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.on_upgrade
             .lock()
@@ -495,7 +363,7 @@ impl SessionInner {
             first
         };
         if first {
-            self.shared.remove(&self.sid);
+            self.ctx.remove(&self.sid);
         }
     }
 }
@@ -503,26 +371,5 @@ impl SessionInner {
 impl Drop for SessionInner {
     fn drop(&mut self) {
         tracing::trace!(target: "engineio::session", sid = %self.sid, "freed");
-    }
-}
-
-/// A binary blob as a [`Message`].
-impl From<Bytes> for Message {
-    fn from(b: Bytes) -> Self {
-        Message::Binary(b)
-    }
-}
-
-/// A text message.
-impl From<String> for Message {
-    fn from(s: String) -> Self {
-        Message::Text(Str::from(s))
-    }
-}
-
-/// A text message.
-impl From<&'static str> for Message {
-    fn from(s: &'static str) -> Self {
-        Message::Text(Str::from(s))
     }
 }
