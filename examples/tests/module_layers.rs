@@ -57,7 +57,9 @@ fn strip_comments_and_strings(src: &str) -> String {
                     i += 1;
                 }
             }
-        } else if c == b'r' && matches!(b.get(i + 1), Some(b'"') | Some(b'#')) && !prev_is_ident(b, i)
+        } else if c == b'r'
+            && matches!(b.get(i + 1), Some(b'"') | Some(b'#'))
+            && !prev_is_ident(b, i)
         {
             // Raw string: r"..." or r#"..."#.
             let mut j = i + 1;
@@ -212,7 +214,10 @@ fn lib_reexports(lib: &str, modules: &BTreeSet<String>) -> BTreeMap<String, Stri
             }
             continue;
         };
-        let body = body.trim().trim_start_matches("crate::").trim_start_matches("self::");
+        let body = body
+            .trim()
+            .trim_start_matches("crate::")
+            .trim_start_matches("self::");
         let module = ident_at(body);
         if !modules.contains(module) {
             continue;
@@ -273,7 +278,11 @@ fn module_graph(src_dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut modules = BTreeSet::new();
     for entry in fs::read_dir(src_dir).expect("src/ readable").flatten() {
         let path = entry.path();
-        let name = path.file_stem().expect("named").to_string_lossy().to_string();
+        let name = path
+            .file_stem()
+            .expect("named")
+            .to_string_lossy()
+            .to_string();
         if path.is_dir() {
             if path.join("mod.rs").exists() || src_dir.join(format!("{name}.rs")).exists() {
                 modules.insert(name);
@@ -285,8 +294,10 @@ fn module_graph(src_dir: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let lib = fs::read_to_string(src_dir.join("lib.rs")).unwrap_or_default();
     let reexports = lib_reexports(&strip_comments_and_strings(&lib), &modules);
 
-    let mut graph: BTreeMap<String, BTreeSet<String>> =
-        modules.iter().map(|m| (m.clone(), BTreeSet::new())).collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = modules
+        .iter()
+        .map(|m| (m.clone(), BTreeSet::new()))
+        .collect();
     for module in &modules {
         let mut files = Vec::new();
         let file = src_dir.join(format!("{module}.rs"));
@@ -381,7 +392,10 @@ fn crates_have_no_module_cycles_but_the_documented_one() {
     let crates_dir = workspace_root().join("crates");
     let mut failures = Vec::new();
     let mut checked = 0;
-    for entry in fs::read_dir(&crates_dir).expect("crates/ readable").flatten() {
+    for entry in fs::read_dir(&crates_dir)
+        .expect("crates/ readable")
+        .flatten()
+    {
         let src = entry.path().join("src");
         if !src.join("lib.rs").exists() {
             continue;
@@ -410,7 +424,10 @@ fn crates_have_no_module_cycles_but_the_documented_one() {
             }
         }
     }
-    assert!(checked >= 4, "found only {checked} crates under {crates_dir:?}");
+    assert!(
+        checked >= 4,
+        "found only {checked} crates under {crates_dir:?}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -427,8 +444,16 @@ fn the_check_sees_cycles_groups_and_reexports() {
     .expect("write");
     // a -> b through a group; b -> c through a re-exported alias; c/inner.rs -> a; d only in a
     // comment and a string, so d stays out of the cycle.
-    fs::write(src.join("a.rs"), "use crate::{b::X, self_x};\n// crate::d\n").expect("write");
-    fs::write(src.join("b.rs"), "fn f() -> crate::Alias { let _ = \"crate::d\"; }").expect("write");
+    fs::write(
+        src.join("a.rs"),
+        "use crate::{b::X, self_x};\n// crate::d\n",
+    )
+    .expect("write");
+    fs::write(
+        src.join("b.rs"),
+        "fn f() -> crate::Alias { let _ = \"crate::d\"; }",
+    )
+    .expect("write");
     fs::write(src.join("c.rs"), "mod inner;").expect("write");
     fs::write(src.join("c/inner.rs"), "pub struct Deep(crate::a::Y);").expect("write");
     fs::write(src.join("d.rs"), "use crate::Deep;").expect("write");

@@ -154,9 +154,22 @@ pub enum AdapterError {
 /// (or the adapter gives up).
 pub type Responses = mpsc::UnboundedReceiver<ClusterResponse>;
 
+/// What an adapter reaches of its namespace: implemented by the namespace, so that this
+/// contract names nothing above it.
+pub(crate) trait LocalNamespace: Send + Sync + 'static {
+    /// The namespace's name.
+    fn name(&self) -> String;
+    /// Applies a request from another node to this node's sockets.
+    fn apply_remote(
+        self: Arc<Self>,
+        request: ClusterRequest,
+        reply: mpsc::UnboundedSender<ClusterResponse>,
+    );
+}
+
 /// The local side of a namespace, given to its adapter: where requests from other nodes go.
 #[derive(Clone)]
-pub struct NamespaceHandle(pub(crate) Weak<crate::namespace::NamespaceInner>);
+pub struct NamespaceHandle(pub(crate) Weak<dyn LocalNamespace>);
 
 impl std::fmt::Debug for NamespaceHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -167,9 +180,7 @@ impl std::fmt::Debug for NamespaceHandle {
 impl NamespaceHandle {
     /// The namespace's name, or `None` once it is gone.
     pub fn name(&self) -> Option<String> {
-        self.0
-            .upgrade()
-            .map(|ns| crate::Namespace(ns).name().to_owned())
+        self.0.upgrade().map(|ns| ns.name())
     }
 
     /// Applies a request from another node to this node's sockets; responses (if the request
@@ -180,7 +191,7 @@ impl NamespaceHandle {
         reply: mpsc::UnboundedSender<ClusterResponse>,
     ) {
         if let Some(ns) = self.0.upgrade() {
-            crate::Namespace(ns).apply_remote(request, reply);
+            ns.apply_remote(request, reply);
         }
     }
 }

@@ -263,6 +263,21 @@ impl ser::Serializer for ShapeOf {
     }
 }
 
+/// The arguments of a payload, each with the attachments its placeholders name.
+pub(crate) fn payload_to_args(payload: Payload) -> Args {
+    let Payload { data, attachments } = payload;
+    let values = match data {
+        serde_json::Value::Array(v) => v,
+        other => vec![other],
+    };
+    Args(
+        values
+            .into_iter()
+            .map(|v| AnyValue::from_parts(v, &attachments).unwrap_or_default())
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -1,23 +1,62 @@
-//! A client: one Engine.IO connection multiplexing sockets of several namespaces.
+//! A client: one Engine.IO connection multiplexing sockets of several namespaces, and the
+//! bridge that makes one of each Engine.IO session.
+//!
+//! A client knows the server it belongs to only as a [`ClientHost`]: the limits a new client
+//! starts with, and where a CONNECT's namespace name leads (the registry answers).
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
-use engineio::{Message, Str};
+use engineio::Message;
 use serde_json::Value;
-use socketio_protocol::{
-    encode_into, Decoder, DecoderLimits, Packet, PacketData, ProtocolRevision,
-};
+use socketio_protocol::{Decoder, DecoderLimits, Packet, PacketData, ProtocolRevision};
 
-use crate::dynamic::Resolved;
 use crate::error::EmitError;
-use crate::server::ServerInner;
+use crate::namespace::Namespace;
 use crate::socket::{DisconnectReason, Socket};
+use crate::wire::{framed_text, Wire};
+
+/// The options a client runs with, read from the server when its session opens.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientLimits {
+    /// `connectTimeout`: a client that joins no namespace in time is closed.
+    pub(crate) connect_timeout: Duration,
+    /// How long a binary packet may wait for its attachments.
+    pub(crate) attachments_timeout: Duration,
+    /// `maxHttpBufferSize`: the most attachment bytes of one packet.
+    pub(crate) max_http_buffer_size: usize,
+    /// How many namespaces one connection may join.
+    pub(crate) max_namespaces: usize,
+}
+
+/// What a CONNECT's namespace name resolves to.
+pub(crate) enum Resolved {
+    /// An existing namespace, or a child created just now.
+    Found(Namespace),
+    /// No namespace by that name and no parent matching it.
+    Missing,
+    /// An async predicate is deciding.
+    Pending(Pin<Box<dyn Future<Output = Option<Namespace>> + Send>>),
+}
+
+/// What a client needs of the server it belongs to.
+pub(crate) trait ClientHost: Send + Sync + 'static {
+    /// The limits of a client whose session opens now.
+    fn client_limits(&self) -> ClientLimits;
+    /// The namespace a client joining `name` with `auth` gets.
+    fn resolve(&self, name: &str, auth: &Value) -> Resolved;
+    /// The namespace's middleware refused a socket (a dynamic child may be left empty).
+    fn after_refusal(&self, ns: &Namespace);
+}
 
 pub(crate) struct Client {
     pub(crate) conn: engineio::Socket,
     pub(crate) rev: ProtocolRevision,
-    server: Weak<ServerInner>,
+    host: Weak<dyn ClientHost>,
+    limits: ClientLimits,
     decoder: Mutex<Decoder>,
     state: Mutex<ClientState>,
 }
@@ -71,47 +110,6 @@ impl ClientRef {
     }
 }
 
-thread_local! {
-    /// Where [`framed_text`] encodes a packet before copying it out.
-    static ENCODE_BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
-/// `packet` as one Engine.IO text message (`4` included), encoded in a buffer kept by the
-/// thread and copied out at its exact size.
-fn framed_text(packet: &Packet, rev: ProtocolRevision) -> Str {
-    ENCODE_BUF.with(|buf| {
-        let mut buf = buf.borrow_mut();
-        buf.clear();
-        buf.push('4');
-        encode_into(packet, rev, &mut buf);
-        let text = Str::copy_from_str(&buf);
-        if buf.capacity() > 64 * 1024 {
-            *buf = String::new();
-        }
-        text
-    })
-}
-
-/// A packet encoded for one protocol revision as Engine.IO packets: the text message framed
-/// once (`4` included), then each attachment. Cloning it per recipient copies no payload.
-#[derive(Debug, Clone)]
-pub(crate) struct Wire(Vec<engineio::Packet>);
-
-impl Wire {
-    pub(crate) fn encode(packet: &Packet, rev: ProtocolRevision) -> Self {
-        let mut out = Vec::with_capacity(1 + packet.attachments().len());
-        out.push(engineio::Packet::MessageFramed(framed_text(packet, rev)));
-        out.extend(
-            packet
-                .attachments()
-                .iter()
-                .cloned()
-                .map(engineio::Packet::Binary),
-        );
-        Wire(out)
-    }
-}
-
 impl Client {
     fn state(&self) -> MutexGuard<'_, ClientState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -132,7 +130,7 @@ impl Client {
 
     pub(crate) fn send_wire(&self, wire: &Wire) -> Result<(), EmitError> {
         self.conn
-            .send_packets(wire.0.iter().cloned())
+            .send_packets(wire.packets().iter().cloned())
             .map_err(|_| EmitError::Disconnected)
     }
 
@@ -203,10 +201,7 @@ impl Client {
         if st.attachments_timer.is_some() {
             return;
         }
-        let Some(server) = self.server.upgrade() else {
-            return;
-        };
-        let timeout = server.attachments_timeout();
+        let timeout = self.limits.attachments_timeout;
         let weak = Arc::downgrade(self);
         let timer = tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
@@ -259,20 +254,20 @@ impl Client {
     /// Joins `nsp`: namespace lookup (exact, else a dynamic parent's match), middleware, then
     /// CONNECT and the connection handlers.
     pub(crate) fn connect(self: &Arc<Self>, nsp: String, auth: Value) {
-        let Some(server) = self.server.upgrade() else {
+        let Some(host) = self.host.upgrade() else {
             return;
         };
         let joined = {
             let st = self.state();
             st.sockets.len() + st.connecting.len()
         };
-        if joined >= server.max_namespaces() {
+        if joined >= self.limits.max_namespaces {
             tracing::debug!(target: "socketio::namespace", sid = %self.conn.id(), %nsp, "too many namespaces");
             let error = serde_json::json!({ "message": "Too many namespaces" });
             let _ = self.send(&Packet::connect_error(nsp, error));
             return;
         }
-        match server.resolve_namespace(&nsp, &auth) {
+        match host.resolve(&nsp, &auth) {
             Resolved::Found(ns) => self.connect_to(ns, nsp, auth),
             Resolved::Missing => self.invalid_namespace(nsp),
             Resolved::Pending(lookup) => {
@@ -297,7 +292,7 @@ impl Client {
         let _ = self.send(&Packet::connect_error(nsp, error));
     }
 
-    fn connect_to(self: &Arc<Self>, ns: crate::Namespace, nsp: String, auth: Value) {
+    fn connect_to(self: &Arc<Self>, ns: Namespace, nsp: String, auth: Value) {
         let id: Arc<str> = match self.rev {
             ProtocolRevision::V5 => Arc::from(engineio::Sid::generate().as_str()),
             ProtocolRevision::V4 if nsp == "/" => Arc::from(self.conn.id().as_str()),
@@ -317,8 +312,8 @@ impl Client {
                 Ok(()) => client.finish_connect(socket),
                 Err(e) => {
                     tracing::debug!(target: "socketio::namespace", sid = %client.conn.id(), %nsp, error = %e, "refused by middleware");
-                    if let Some(server) = client.server.upgrade() {
-                        server.after_refusal(&ns);
+                    if let Some(host) = client.host.upgrade() {
+                        host.after_refusal(&ns);
                     }
                     let payload = match client.rev {
                         ProtocolRevision::V5 => {
@@ -386,15 +381,22 @@ fn query_object(query: Option<&str>) -> Value {
 
 /// Bridges Engine.IO sessions to Socket.IO clients.
 pub(crate) struct Bridge {
-    pub(crate) server: Weak<ServerInner>,
+    host: Weak<dyn ClientHost>,
+}
+
+impl Bridge {
+    pub(crate) fn new(host: Weak<dyn ClientHost>) -> Self {
+        Bridge { host }
+    }
 }
 
 impl engineio::Handler for Bridge {
     fn on_connect(&self, conn: engineio::Socket) {
-        let Some(server) = self.server.upgrade() else {
+        let Some(host) = self.host.upgrade() else {
             conn.close();
             return;
         };
+        let limits = host.client_limits();
         let rev = match conn.protocol() {
             engineio::ProtocolVersion::V3 => ProtocolRevision::V4,
             _ => ProtocolRevision::V5,
@@ -402,17 +404,18 @@ impl engineio::Handler for Bridge {
         let client = Arc::new(Client {
             conn: conn.clone(),
             rev,
-            server: self.server.clone(),
+            host: self.host.clone(),
+            limits,
             decoder: Mutex::new(Decoder::new(
                 rev,
-                DecoderLimits::default().with_max_attachment_bytes(server.max_http_buffer_size()),
+                DecoderLimits::default().with_max_attachment_bytes(limits.max_http_buffer_size),
             )),
             state: Mutex::new(ClientState::default()),
         });
         conn.set_data(client.clone());
         // `connectTimeout` (Node's `Client#setup`), for both protocols: a protocol 4 client
         // whose `/` middleware never answers, and which joins nothing else, goes too.
-        let timeout = server.connect_timeout();
+        let timeout = limits.connect_timeout;
         let weak = Arc::downgrade(&client);
         let timer = tokio::spawn(async move {
             tokio::time::sleep(timeout).await;

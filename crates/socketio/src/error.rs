@@ -1,5 +1,7 @@
 //! The errors users of the server see.
 
+use socketio_protocol::AnyValue;
+
 /// Why an emit failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -106,4 +108,20 @@ pub enum ConfigError {
     /// on. Set them before, or in the [`ServerConfig`](crate::ServerConfig).
     #[error("the server is already attached; its path and engine options are fixed")]
     Attached,
+}
+
+/// Why a broadcast with acks (or another request answered by several parties) failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BroadcastAckError {
+    /// Not every recipient answered in time: `operation has timed out`, with the answers that
+    /// did come, in arrival order.
+    #[error("operation has timed out")]
+    Timeout {
+        /// The answers received before the timeout.
+        responses: Vec<AnyValue>,
+    },
+    /// The emit itself failed.
+    #[error(transparent)]
+    Emit(#[from] EmitError),
 }

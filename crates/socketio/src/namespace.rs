@@ -4,23 +4,21 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use serde::Serialize;
 use socketio_protocol::{Packet, Payload, ProtocolRevision};
 use tokio::sync::mpsc;
 
-use crate::ack::payload_to_args;
 use crate::adapter::{
     Adapter, AdapterFactory, BroadcastOptions, ClusterPacket, ClusterRequest, ClusterResponse,
-    NamespaceHandle,
+    LocalNamespace, NamespaceHandle,
 };
-use crate::args::Args;
-use crate::client::Wire;
-use crate::error::{EmitError, MiddlewareError};
-use crate::operators::BroadcastOperator;
+use crate::args::{payload_to_args, Args};
+use crate::error::{BroadcastAckError, EmitError, MiddlewareError};
 use crate::rooms::{RoomEvent, RoomLimits, Rooms};
 use crate::socket::{DisconnectReason, Socket};
+use crate::wire::Wire;
 use crate::{AnyValue, Room};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -75,15 +73,32 @@ impl std::fmt::Debug for Namespace {
     }
 }
 
+impl LocalNamespace for NamespaceInner {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn apply_remote(
+        self: Arc<Self>,
+        request: ClusterRequest,
+        reply: mpsc::UnboundedSender<ClusterResponse>,
+    ) {
+        Namespace(self).apply_remote(request, reply);
+    }
+}
+
 impl Namespace {
     pub(crate) fn new(name: String, factory: &dyn AdapterFactory, limits: RoomLimits) -> Self {
-        Namespace(Arc::new_cyclic(|weak| NamespaceInner {
-            name,
-            sockets: RwLock::new(HashMap::new()),
-            listeners: RwLock::new(Listeners::default()),
-            rooms: Rooms::new(limits),
-            adapter: RwLock::new(factory.create(NamespaceHandle(weak.clone()))),
-            ack_ids: AtomicU64::new(0),
+        Namespace(Arc::new_cyclic(|weak: &Weak<NamespaceInner>| {
+            let handle: Weak<dyn LocalNamespace> = weak.clone();
+            NamespaceInner {
+                name,
+                sockets: RwLock::new(HashMap::new()),
+                listeners: RwLock::new(Listeners::default()),
+                rooms: Rooms::new(limits),
+                adapter: RwLock::new(factory.create(NamespaceHandle(handle))),
+                ack_ids: AtomicU64::new(0),
+            }
         }))
     }
 
@@ -107,7 +122,8 @@ impl Namespace {
     }
 
     pub(crate) fn set_adapter(&self, factory: &dyn AdapterFactory) {
-        let adapter = factory.create(NamespaceHandle(Arc::downgrade(&self.0)));
+        let weak: Weak<dyn LocalNamespace> = Arc::downgrade(&self.0) as Weak<NamespaceInner>;
+        let adapter = factory.create(NamespaceHandle(weak));
         *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = adapter;
     }
 
@@ -300,55 +316,6 @@ impl Namespace {
         self.0.rooms.all_rooms()
     }
 
-    /// An operator targeting every socket of the namespace: chain `to`, `except`, flags...
-    pub fn broadcast(&self) -> BroadcastOperator {
-        BroadcastOperator::new(self.clone())
-    }
-
-    /// Emits to every socket of the namespace, on every node.
-    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
-        self.broadcast().emit(event, data)
-    }
-
-    /// A broadcast to the sockets in `room`.
-    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
-        self.broadcast().to(room)
-    }
-
-    /// Synonym of [`Namespace::to`] (Node's `in`).
-    ///
-    /// ```
-    /// let io = socketio::Server::new();
-    /// let _ = io.of("/chat").within("general").emit("news", &"hello");
-    /// ```
-    pub fn within(&self, room: impl Into<Room>) -> BroadcastOperator {
-        self.to(room)
-    }
-
-    /// A broadcast to every socket but those in `room`.
-    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
-        self.broadcast().except(room)
-    }
-
-    /// This node only (Node's `local`).
-    pub fn local(&self) -> BroadcastOperator {
-        self.broadcast().local()
-    }
-
-    /// The ids of the sockets of this namespace on every node (the seed's
-    /// `namespace.clients(cb)`).
-    ///
-    /// ```no_run
-    /// # async fn f(io: socketio::Server) {
-    /// let everyone = io.of("/chat").clients().await;
-    /// let in_general = io.of("/chat").within("general").clients().await;
-    /// # let _ = (everyone, in_general);
-    /// # }
-    /// ```
-    pub async fn clients(&self) -> Vec<String> {
-        self.broadcast().clients().await
-    }
-
     /// Sends `event` to the listeners of this namespace on the *other* nodes (Node's
     /// `serverSideEmit`); never delivered here. `connect`, `connection` and `new_namespace`
     /// are refused.
@@ -374,8 +341,8 @@ impl Namespace {
         &self,
         event: &str,
         data: &T,
-    ) -> Result<Vec<AnyValue>, crate::BroadcastAckError> {
-        let packet = server_packet(event, data).map_err(crate::BroadcastAckError::Emit)?;
+    ) -> Result<Vec<AnyValue>, BroadcastAckError> {
+        let packet = server_packet(event, data).map_err(BroadcastAckError::Emit)?;
         let expected = self.adapter().server_count().saturating_sub(1);
         if expected == 0 {
             return Ok(Vec::new());
@@ -386,7 +353,7 @@ impl Namespace {
                 packet,
                 with_ack: true,
             })
-            .map_err(|e| crate::BroadcastAckError::Emit(EmitError::Adapter(e.to_string())))?;
+            .map_err(|e| BroadcastAckError::Emit(EmitError::Adapter(e.to_string())))?;
         let mut responses = Vec::new();
         let collect = async {
             while responses.len() < expected {
@@ -403,7 +370,7 @@ impl Namespace {
         if done && responses.len() >= expected {
             Ok(responses)
         } else {
-            Err(crate::BroadcastAckError::Timeout { responses })
+            Err(BroadcastAckError::Timeout { responses })
         }
     }
 

@@ -1,28 +1,28 @@
 //! The server handle: namespaces, the Engine.IO layer under them, and how to serve them.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use engineio::{Engine, ServerHandle};
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::adapter::{AdapterFactory, LocalAdapter};
-use crate::client::Bridge;
+use crate::adapter::AdapterFactory;
+use crate::bundle::ClientFiles;
+use crate::client::{Bridge, ClientHost, ClientLimits, Resolved};
 use crate::config::ServerConfig;
-use crate::error::{ConfigError, EmitError, MiddlewareError};
+use crate::error::{BroadcastAckError, ConfigError, EmitError, MiddlewareError};
 use crate::namespace::Namespace;
-use crate::operators::BroadcastOperator;
+use crate::operators::{BroadcastOperator, RemoteSocket, TimeoutOperator};
+use crate::registry::{Matcher, Registry};
 use crate::socket::{DisconnectReason, Socket};
-use crate::Room;
+use crate::{AnyValue, Room};
 
 pub(crate) struct ServerInner {
     settings: RwLock<Settings>,
-    pub(crate) adapter: RwLock<Arc<dyn AdapterFactory>>,
-    pub(crate) namespaces: RwLock<HashMap<String, Namespace>>,
-    pub(crate) parents: crate::dynamic::Parents,
+    registry: Arc<Registry>,
     engine: std::sync::OnceLock<Engine>,
-    client_files: std::sync::OnceLock<Arc<crate::static_files::ClientFiles>>,
+    client_files: std::sync::OnceLock<Arc<ClientFiles>>,
     listener: Mutex<Option<ServerHandle>>,
 }
 
@@ -36,38 +36,26 @@ impl ServerInner {
     fn settings(&self) -> std::sync::RwLockReadGuard<'_, Settings> {
         self.settings.read().unwrap_or_else(|e| e.into_inner())
     }
+}
 
-    pub(crate) fn connect_timeout(&self) -> std::time::Duration {
-        self.settings().config.connect_timeout
+impl ClientHost for ServerInner {
+    fn client_limits(&self) -> ClientLimits {
+        let settings = self.settings();
+        let config = &settings.config;
+        ClientLimits {
+            connect_timeout: config.connect_timeout,
+            attachments_timeout: config.attachments_timeout,
+            max_http_buffer_size: config.engine.max_http_buffer_size,
+            max_namespaces: config.max_namespaces_per_connection,
+        }
     }
 
-    pub(crate) fn attachments_timeout(&self) -> std::time::Duration {
-        self.settings().config.attachments_timeout
+    fn resolve(&self, name: &str, auth: &Value) -> Resolved {
+        self.registry.resolve(name, auth)
     }
 
-    pub(crate) fn max_http_buffer_size(&self) -> usize {
-        self.settings().config.engine.max_http_buffer_size
-    }
-
-    pub(crate) fn room_limits(&self) -> crate::RoomLimits {
-        self.settings().config.room_limits
-    }
-
-    pub(crate) fn cleanup_empty_children(&self) -> bool {
-        self.settings().config.cleanup_empty_child_namespaces
-    }
-
-    pub(crate) fn max_namespaces(&self) -> usize {
-        self.settings().config.max_namespaces_per_connection
-    }
-
-    /// The namespace named exactly `name`, if it exists.
-    pub(crate) fn namespace_for(&self, name: &str) -> Option<Namespace> {
-        self.namespaces
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()
+    fn after_refusal(&self, ns: &Namespace) {
+        self.registry.after_refusal(ns);
     }
 }
 
@@ -135,14 +123,16 @@ impl Server {
     /// assert_eq!(io.engine().config().ping_interval, Duration::from_secs(10));
     /// ```
     pub fn with_config(config: ServerConfig) -> Self {
+        let registry = Arc::new(Registry::new(
+            config.room_limits,
+            config.cleanup_empty_child_namespaces,
+        ));
         let inner = Arc::new(ServerInner {
             settings: RwLock::new(Settings {
                 config,
                 attached: false,
             }),
-            adapter: RwLock::new(Arc::new(LocalAdapter)),
-            namespaces: RwLock::new(HashMap::new()),
-            parents: crate::dynamic::Parents::default(),
+            registry,
             engine: std::sync::OnceLock::new(),
             client_files: std::sync::OnceLock::new(),
             listener: Mutex::new(None),
@@ -197,9 +187,7 @@ impl Server {
     /// assert_eq!(io.engine().config().path, engine.config().path);
     /// ```
     pub fn engine_handler(&self) -> Arc<dyn engineio::Handler> {
-        Arc::new(Bridge {
-            server: Arc::downgrade(&self.0),
-        })
+        Arc::new(self.bridge())
     }
 
     /// Serves this server over `engine`, an Engine.IO server built by hand (Node's
@@ -243,12 +231,7 @@ impl Server {
     /// ```
     #[doc(alias = "onconnection")]
     pub fn on_engine_connection(&self, conn: engineio::Socket) {
-        engineio::Handler::on_connect(
-            &Bridge {
-                server: Arc::downgrade(&self.0),
-            },
-            conn,
-        );
+        engineio::Handler::on_connect(&self.bridge(), conn);
     }
 
     /// `serveClient`: whether the client bundle is served (default true).
@@ -340,25 +323,24 @@ impl Server {
         self.edit_settings(|c| c.engine.origins = origins)
     }
 
+    /// The Engine.IO handler of this server: sessions become its clients.
+    fn bridge(&self) -> Bridge {
+        let host: Weak<dyn ClientHost> = Arc::downgrade(&self.0) as Weak<ServerInner>;
+        Bridge::new(host)
+    }
+
     /// The adapter factory (Node's `io.adapter()`).
     pub fn adapter(&self) -> Arc<dyn AdapterFactory> {
-        self.0
-            .adapter
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.0.registry.adapter()
     }
 
     /// The served client bundle, loaded when the server is attached.
-    pub(crate) fn client_files(&self) -> Arc<crate::static_files::ClientFiles> {
+    pub(crate) fn client_files(&self) -> Arc<ClientFiles> {
         self.0
             .client_files
             .get_or_init(|| {
                 let config = self.0.settings().config.clone();
-                Arc::new(crate::static_files::ClientFiles::open(
-                    &config.client_dir,
-                    config.serve_client,
-                ))
+                Arc::new(ClientFiles::open(&config.client_dir, config.serve_client))
             })
             .clone()
     }
@@ -376,26 +358,11 @@ impl Server {
         } else {
             format!("/{name}")
         };
-        if let Some(ns) = self.0.namespace_for(&name) {
-            return ns;
-        }
-        let mut map = self.0.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        map.entry(name.clone())
-            .or_insert_with(|| {
-                tracing::debug!(target: "socketio::namespace", %name, "created");
-                let factory = self
-                    .0
-                    .adapter
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone();
-                Namespace::new(name, factory.as_ref(), self.0.room_limits())
-            })
-            .clone()
+        self.0.registry.of(name)
     }
 
     /// Sets the adapter (Node's `io.adapter(v)`): every namespace, existing and future, gets
-    /// one from `factory`. The default is [`LocalAdapter`] (one node). Dynamic parent
+    /// one from `factory`. The default is [`LocalAdapter`](crate::LocalAdapter) (one node). Dynamic parent
     /// namespaces keep their own, which reaches their children.
     ///
     /// ```
@@ -404,21 +371,7 @@ impl Server {
     /// let _factory = io.adapter();
     /// ```
     pub fn set_adapter(&self, factory: impl AdapterFactory) {
-        let factory: Arc<dyn AdapterFactory> = Arc::new(factory);
-        *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = factory.clone();
-        for ns in self.namespaces() {
-            ns.set_adapter(factory.as_ref());
-        }
-    }
-
-    fn namespaces(&self) -> Vec<Namespace> {
-        self.0
-            .namespaces
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.0.registry.set_adapter(Arc::new(factory));
     }
 
     /// The main namespace `/` (Node's `io.sockets`).
@@ -514,7 +467,7 @@ impl Server {
     }
 
     /// Every socket of `/` bounded by `timeout` (for `emit_with_ack`, `fetch_sockets`).
-    pub fn timeout(&self, timeout: std::time::Duration) -> crate::TimeoutOperator {
+    pub fn timeout(&self, timeout: std::time::Duration) -> TimeoutOperator {
         self.broadcast().timeout(timeout)
     }
 
@@ -528,9 +481,7 @@ impl Server {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn fetch_sockets(
-        &self,
-    ) -> Result<Vec<crate::RemoteSocket>, crate::BroadcastAckError> {
+    pub async fn fetch_sockets(&self) -> Result<Vec<RemoteSocket>, BroadcastAckError> {
         self.broadcast().fetch_sockets().await
     }
 
@@ -579,7 +530,7 @@ impl Server {
         &self,
         event: &str,
         data: &T,
-    ) -> Result<Vec<crate::AnyValue>, crate::BroadcastAckError> {
+    ) -> Result<Vec<AnyValue>, BroadcastAckError> {
         self.sockets().server_side_emit_with_ack(event, data).await
     }
 
@@ -592,70 +543,6 @@ impl Server {
     /// ```
     pub async fn clients(&self) -> Vec<String> {
         self.sockets().clients().await
-    }
-
-    /// This server as a tower layer (Node's `io.attach(httpServer)`): the client bundle and the
-    /// requests under `path` are Socket.IO's, the rest go on. Attaches the server.
-    ///
-    /// ```no_run
-    /// use tower_layer::Layer;
-    /// # async fn f() -> std::io::Result<()> {
-    /// let io = socketio::Server::new();
-    /// // In axum: `Router::new().route(...).layer(io.layer())`.
-    /// let service = io.layer().layer(engineio::NotFound);
-    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    /// let server = engineio::serve(listener, service);
-    /// # server.shutdown().await; Ok(())
-    /// # }
-    /// ```
-    #[doc(alias = "attach")]
-    pub fn layer(&self) -> crate::static_files::SocketIoLayer {
-        self.engine();
-        crate::static_files::SocketIoLayer::new(self.clone())
-    }
-
-    /// This server in front of `inner` (Node's `io.attach(httpServer)`); see
-    /// [`Server::layer`].
-    pub fn service<S>(&self, inner: S) -> crate::static_files::SocketIoService<S> {
-        crate::static_files::SocketIoService::new(self.clone(), self.engine().service(inner))
-    }
-
-    /// Synonym of [`Server::service`] (Node's `io.attach(srv)`): `app` is the request handler
-    /// (an axum `Router`, a hyper service...) that gets every request that is not Socket.IO's.
-    pub fn attach<S>(&self, app: S) -> crate::static_files::SocketIoService<S> {
-        self.service(app)
-    }
-
-    /// Serves on `addr` on its own (Node's `new Server(3000)`, `io.attach(3000)` and
-    /// `io.listen(3000)`); other paths get 404. Attaches the server; returns once the port is
-    /// bound.
-    ///
-    /// ```no_run
-    /// # async fn f() -> std::io::Result<()> {
-    /// // Node: `var io = require('socket.io')(3000);` or `io.listen(3000)`.
-    /// let io = socketio::Server::new();
-    /// let addr = io.listen("0.0.0.0:3000").await?;
-    /// println!("listening on {addr}");
-    /// # Ok(()) }
-    /// ```
-    pub async fn listen(
-        &self,
-        addr: impl tokio::net::ToSocketAddrs,
-    ) -> std::io::Result<SocketAddr> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let local = listener.local_addr()?;
-        let handle = engineio::serve(listener, self.service(engineio::NotFound));
-        tracing::debug!(target: "socketio::server", addr = %local, "listening");
-        let previous = self
-            .0
-            .listener
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .replace(handle);
-        if let Some(previous) = previous {
-            previous.shutdown().await;
-        }
-        Ok(local)
     }
 
     /// Closes the server: every socket disconnects with `server shutting down`, every
@@ -671,7 +558,7 @@ impl Server {
     /// # Ok(()) }
     /// ```
     pub async fn close(&self) {
-        for ns in self.namespaces() {
+        for ns in self.0.registry.namespaces() {
             ns.disconnect_all_local(DisconnectReason::ServerShuttingDown);
         }
         self.engine().close();
@@ -695,5 +582,76 @@ impl Server {
         if let Some(handle) = handle {
             handle.shutdown().await;
         }
+    }
+}
+
+/// Dynamic namespaces (Node's `io.of(regex)` and `io.of(fn)`).
+impl Server {
+    /// A parent namespace for every name matching `regex` (Node's `io.of(/regex/)`).
+    ///
+    /// A client connecting to a matching name that does not exist yet creates that child
+    /// namespace, which gets the parent's middleware and connection handlers as they are
+    /// then (register them before clients come). Parents are tried in the order they were
+    /// made; the first match wins. The parent's `emit`, `to(...)`, `sockets_join` and
+    /// `disconnect_sockets` reach every child; its `fetch_sockets` is an error. The parent's
+    /// own name is `/_0`, `/_1`... as in Node.
+    ///
+    /// ```no_run
+    /// # fn f(io: socketio::Server) {
+    /// let workspaces = io.of_regex(regex::Regex::new(r"^/workspace-\d+$").unwrap());
+    /// workspaces.on_connection(|socket| {
+    ///     // `socket.ns()` is the child, such as `/workspace-42`.
+    ///     let _ = socket.emit("hello", socket.ns().name());
+    /// });
+    /// // Every socket of every workspace.
+    /// let _ = workspaces.emit("announcement", &"maintenance at noon");
+    /// # }
+    /// ```
+    #[doc(alias = "of")]
+    pub fn of_regex(&self, regex: regex::Regex) -> Namespace {
+        self.0.registry.add_parent(Matcher::Regex(regex))
+    }
+
+    /// A parent namespace for every name that `allowed(name, auth)` accepts (Node's
+    /// `io.of((name, auth, next) => ...)`). `auth` is the CONNECT's auth payload (for
+    /// socket.io-client 2.x, its namespace query). Otherwise as [`Server::of_regex`].
+    ///
+    /// ```no_run
+    /// # fn f(io: socketio::Server) {
+    /// let rooms = io.of_fn(|name, auth| async move {
+    ///     name.starts_with("/room-") && auth.get("token").is_some()
+    /// });
+    /// rooms.on_connection(|socket| {
+    ///     let _ = socket.emit("joined", socket.ns().name());
+    /// });
+    /// # }
+    /// ```
+    #[doc(alias = "of")]
+    pub fn of_fn<F, Fut>(&self, allowed: F) -> Namespace
+    where
+        F: Fn(String, Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = bool> + Send + 'static,
+    {
+        self.0
+            .registry
+            .add_parent(Matcher::Predicate(Arc::new(move |name, auth| {
+                Box::pin(allowed(name, auth))
+            })))
+    }
+
+    /// The children a parent namespace made so far (empty for any other namespace).
+    pub fn children_of(&self, parent: &Namespace) -> Vec<Namespace> {
+        self.0.registry.children_of(parent)
+    }
+}
+
+impl Server {
+    /// Puts the standalone listener in place, returning the one it replaces.
+    pub(crate) fn replace_listener(&self, handle: ServerHandle) -> Option<ServerHandle> {
+        self.0
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(handle)
     }
 }

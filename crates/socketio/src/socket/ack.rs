@@ -5,12 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use socketio_protocol::AnyValue;
 use socketio_protocol::{Packet, Payload};
 
-use crate::args::{to_payload, Args};
+use super::Socket;
+use crate::args::{payload_to_args, to_payload, Args};
 use crate::error::EmitError;
-use crate::socket::Socket;
 
 /// Answers one event's acknowledgement (the client's callback).
 ///
@@ -115,19 +114,4 @@ impl PendingAcks {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, AckWaiter>> {
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The arguments of a payload, each with the attachments its placeholders name.
-pub(crate) fn payload_to_args(payload: Payload) -> Args {
-    let Payload { data, attachments } = payload;
-    let values = match data {
-        serde_json::Value::Array(v) => v,
-        other => vec![other],
-    };
-    Args(
-        values
-            .into_iter()
-            .map(|v| AnyValue::from_parts(v, &attachments).unwrap_or_default())
-            .collect(),
-    )
 }

@@ -1,5 +1,5 @@
-//! The served client bundle (Node's `serveClient`), and the tower layer that puts it in front
-//! of the Engine.IO routing.
+//! The served client bundle (Node's `serveClient`): the files, their compressed forms, and the
+//! answer to a request for one.
 //!
 //! socket.io 4.x `index.ts` `serve`/`serveFile`/`sendFile`: `GET <path>/socket.io.js` (also
 //! `.min.js`, `.msgpack.min.js`, `.esm.min.js` and each `.map`) from the `socket.io-client`
@@ -13,26 +13,18 @@
 //! compressed form is made once, on first demand, off the async threads.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use engineio::{EngineBody, EngineService};
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-
-use crate::server::Server;
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+use http::{header, HeaderValue, Method, Response, StatusCode};
 
 /// The command that fetches the bundle, named in the 404 and the startup warning.
 const FETCH_COMMAND: &str = "bash scripts/fetch-client.sh";
 
 /// The files served, as in Node's `clientPathRegex` for the files `socket.io-client` ships.
-const FILES: [&str; 8] = [
+pub(crate) const FILES: [&str; 8] = [
     "socket.io.js",
     "socket.io.js.map",
     "socket.io.min.js",
@@ -139,7 +131,11 @@ impl ClientFiles {
     }
 
     /// The answer to a request for `name` (one of [`FILES`]).
-    async fn respond(self: Arc<Self>, name: &str, parts: http::request::Parts) -> Response<Bytes> {
+    pub(crate) async fn respond(
+        self: Arc<Self>,
+        name: &str,
+        parts: http::request::Parts,
+    ) -> Response<Bytes> {
         let Some(bundle) = self.bundle() else {
             let body = format!(
                 "socket.io client bundle not installed on this server: run `{FETCH_COMMAND}`\n"
@@ -407,100 +403,6 @@ fn js_parse_float(s: &str) -> f64 {
         }
     }
     best
-}
-
-/// A tower [`Layer`](tower_layer::Layer) serving a Socket.IO [`Server`] in front of an inner
-/// service: the client bundle, then the Engine.IO routing under the path, then the inner
-/// service for everything else. Made by [`Server::layer`].
-#[derive(Debug, Clone)]
-pub struct SocketIoLayer {
-    io: Server,
-}
-
-impl SocketIoLayer {
-    pub(crate) fn new(io: Server) -> Self {
-        SocketIoLayer { io }
-    }
-}
-
-impl<S> tower_layer::Layer<S> for SocketIoLayer {
-    type Service = SocketIoService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        self.io.service(inner)
-    }
-}
-
-/// The tower [`Service`](tower_service::Service) made by [`SocketIoLayer`] and
-/// [`Server::service`].
-#[derive(Clone)]
-pub struct SocketIoService<S> {
-    io: Server,
-    files: Arc<ClientFiles>,
-    prefix: Arc<str>,
-    inner: EngineService<S>,
-}
-
-impl<S> std::fmt::Debug for SocketIoService<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketIoService")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S> SocketIoService<S> {
-    pub(crate) fn new(io: Server, inner: EngineService<S>) -> Self {
-        let path = io.engine().config().path.clone();
-        let mut prefix = String::from("/");
-        prefix.push_str(path.trim_matches('/'));
-        if !prefix.ends_with('/') {
-            prefix.push('/');
-        }
-        let files = io.client_files();
-        SocketIoService {
-            io,
-            files,
-            prefix: prefix.into(),
-            inner,
-        }
-    }
-
-    /// The bundle file a request is for, if it is one. Any method, as Node's `attachServe`,
-    /// which matches on the URL alone.
-    fn client_file<B>(&self, req: &Request<B>) -> Option<&'static str> {
-        let name = req.uri().path().strip_prefix(&*self.prefix)?;
-        let name = FILES.iter().find(|f| **f == name)?;
-        self.io.serve_client().then_some(*name)
-    }
-}
-
-impl<S, ReqBody, ResBody> tower_service::Service<Request<ReqBody>> for SocketIoService<S>
-where
-    S: tower_service::Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Future: Send + 'static,
-    ReqBody: http_body::Body + Send + 'static,
-    ReqBody::Data: Send,
-    ReqBody::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<EngineBody<ResBody>>;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, S::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        match self.client_file(&req) {
-            Some(name) => {
-                let files = self.files.clone();
-                let (parts, _body) = req.into_parts();
-                Box::pin(async move { Ok(files.respond(name, parts).await.map(EngineBody::full)) })
-            }
-            None => self.inner.call(req),
-        }
-    }
 }
 
 #[cfg(test)]

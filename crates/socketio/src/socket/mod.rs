@@ -1,5 +1,10 @@
 //! A socket: one client's connection to one namespace.
 
+mod ack;
+
+pub use ack::AckSender;
+pub(crate) use ack::{AckWaiter, PendingAcks};
+
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,13 +16,11 @@ use serde::Serialize;
 use serde_json::Value;
 use socketio_protocol::{Packet, PacketData, Payload, RESERVED_EVENTS};
 
-use crate::ack::{AckSender, AckWaiter, PendingAcks};
 use crate::args::{from_args, to_payload, Args};
 use crate::client::Client;
 use crate::error::{AckError, EmitError};
 use crate::handshake::Handshake;
 use crate::namespace::Namespace;
-use crate::operators::BroadcastOperator;
 
 /// Why a socket disconnected, with Node's strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -580,61 +583,6 @@ impl Socket {
     /// ```
     pub fn rooms(&self) -> Vec<crate::Room> {
         self.0.ns.0.rooms.socket_rooms(self.id())
-    }
-
-    /// Emit modifiers (Node's `socket.compress(v)`): `socket.compress(false).emit(...)` sends
-    /// to this socket, asking for no compression; chain `to(room)` for a broadcast.
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.compress(false).emit("an event", &serde_json::json!({"some": "data"}));
-    /// # }
-    /// ```
-    pub fn compress(&self, compress: bool) -> crate::SocketEmitter {
-        crate::SocketEmitter::new(self.clone()).compress(compress)
-    }
-
-    /// An emit dropped when the client cannot take it now (Node's `socket.volatile`).
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.volatile().emit("tick", &42);
-    /// # }
-    /// ```
-    pub fn volatile(&self) -> crate::SocketEmitter {
-        crate::SocketEmitter::new(self.clone()).volatile()
-    }
-
-    /// A broadcast to `room` from this socket: every socket in it but this one.
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.to("others").emit("an event", &serde_json::json!({"some": "data"}));
-    /// # }
-    /// ```
-    pub fn to(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
-        self.broadcast().to(room)
-    }
-
-    /// Synonym of [`Socket::to`].
-    ///
-    /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
-    /// let _ = socket.within("others").emit("an event", &());
-    /// # }
-    /// ```
-    pub fn within(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
-        self.to(room)
-    }
-
-    /// A broadcast to every socket of the namespace but those in `room` and this one.
-    pub fn except(&self, room: impl Into<crate::Room>) -> BroadcastOperator {
-        self.broadcast().except(room)
-    }
-
-    /// A broadcast to every socket of the namespace but this one.
-    pub fn broadcast(&self) -> BroadcastOperator {
-        self.0.ns.broadcast().except(self.id_arc().clone())
     }
 
     /// Handles a packet for this socket's namespace (CONNECT is the client's business).

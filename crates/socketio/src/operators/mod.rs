@@ -1,5 +1,11 @@
 //! Broadcast operators: `to`/`in`, `except`, `local`, `volatile`, `compress`, `timeout`, and
-//! the operations they target: emit (with acks), fetch sockets, join/leave, disconnect.
+//! the operations they target: emit (with acks), fetch sockets, join/leave, disconnect; the
+//! remote socket a fetch returns, and the per-socket emitter (`emitter`).
+
+mod constructors;
+mod emitter;
+
+pub use emitter::SocketEmitter;
 
 use std::time::Duration;
 
@@ -13,26 +19,10 @@ use crate::adapter::{
     DEFAULT_REQUEST_TIMEOUT,
 };
 use crate::args::to_payload;
-use crate::error::EmitError;
+use crate::error::{BroadcastAckError, EmitError};
 use crate::namespace::{cluster_any, Namespace};
 use crate::socket::Socket;
 use crate::{AnyValue, Handshake, Room};
-
-/// Why a broadcast with acks (or another request answered by several parties) failed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BroadcastAckError {
-    /// Not every recipient answered in time: `operation has timed out`, with the answers that
-    /// did come, in arrival order.
-    #[error("operation has timed out")]
-    Timeout {
-        /// The answers received before the timeout.
-        responses: Vec<AnyValue>,
-    },
-    /// The emit itself failed.
-    #[error(transparent)]
-    Emit(#[from] EmitError),
-}
 
 /// A broadcast being built: chain `to`, `except`, flags... then an operation.
 ///

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::BroadcastOperator;
 use crate::error::{AckError, EmitError};
-use crate::operators::BroadcastOperator;
 use crate::socket::Socket;
 use crate::Room;
 

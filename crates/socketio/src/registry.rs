@@ -1,5 +1,6 @@
-//! Dynamic namespaces (Node's `io.of(regex)` and `io.of(fn)`): parent namespaces that make a
-//! child namespace for each matching name a client connects to.
+//! The registry of a server's namespaces: the map by name, the dynamic parents (Node's
+//! `io.of(regex)` and `io.of(fn)`) that make a child namespace for each matching name a client
+//! connects to, and the resolution of a CONNECT's name (what a client's `ClientHost` answers).
 //!
 //! socket.io 4.x `parent-namespace.ts`: parents are tried in the order they were made, the
 //! first match wins; the child is created (and registered) before its middleware runs; the
@@ -16,18 +17,21 @@ use std::sync::{Arc, RwLock, Weak};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use std::collections::HashMap;
+
 use crate::adapter::{
-    Adapter, AdapterError, AdapterFactory, ClusterRequest, ClusterResponse, NamespaceHandle,
-    Responses,
+    Adapter, AdapterError, AdapterFactory, ClusterRequest, ClusterResponse, LocalAdapter,
+    NamespaceHandle, Responses,
 };
+use crate::client::Resolved;
 use crate::namespace::Namespace;
-use crate::rooms::RoomEvent;
-use crate::server::{Server, ServerInner};
+use crate::rooms::{RoomEvent, RoomLimits};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type PredicateFn = Arc<dyn Fn(String, Value) -> BoxFuture<bool> + Send + Sync>;
+pub(crate) type PredicateFn = Arc<dyn Fn(String, Value) -> BoxFuture<bool> + Send + Sync>;
 
-enum Matcher {
+/// How a parent namespace matches names.
+pub(crate) enum Matcher {
     Regex(regex::Regex),
     Predicate(PredicateFn),
 }
@@ -42,7 +46,7 @@ struct Parent {
 
 /// The parent namespaces of a server, in creation order.
 #[derive(Default)]
-pub(crate) struct Parents {
+struct Parents {
     list: RwLock<Vec<Arc<Parent>>>,
     count: AtomicUsize,
 }
@@ -60,22 +64,113 @@ impl Parents {
     }
 }
 
-/// What a CONNECT's namespace name resolves to.
-pub(crate) enum Resolved {
-    /// An existing namespace, or a child created just now.
-    Found(Namespace),
-    /// No namespace by that name and no parent matching it.
-    Missing,
-    /// An async predicate is deciding.
-    Pending(BoxFuture<Option<Namespace>>),
+/// Every namespace of a server, and how new ones are made.
+pub(crate) struct Registry {
+    namespaces: RwLock<HashMap<String, Namespace>>,
+    parents: Parents,
+    adapter: RwLock<Arc<dyn AdapterFactory>>,
+    room_limits: RoomLimits,
+    /// `cleanupEmptyChildNamespaces`.
+    cleanup_empty_children: bool,
 }
 
-impl ServerInner {
+impl Registry {
+    pub(crate) fn new(room_limits: RoomLimits, cleanup_empty_children: bool) -> Self {
+        Registry {
+            namespaces: RwLock::new(HashMap::new()),
+            parents: Parents::default(),
+            adapter: RwLock::new(Arc::new(LocalAdapter)),
+            room_limits,
+            cleanup_empty_children,
+        }
+    }
+
+    /// The namespace named exactly `name`, if it exists.
+    pub(crate) fn get(&self, name: &str) -> Option<Namespace> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// The namespace `name` (with its leading `/`), created if needed.
+    pub(crate) fn of(&self, name: String) -> Namespace {
+        if let Some(ns) = self.get(&name) {
+            return ns;
+        }
+        let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        map.entry(name.clone())
+            .or_insert_with(|| {
+                tracing::debug!(target: "socketio::namespace", %name, "created");
+                let factory = self.adapter();
+                Namespace::new(name, factory.as_ref(), self.room_limits)
+            })
+            .clone()
+    }
+
+    /// Every namespace by name (parents are not in it).
+    pub(crate) fn namespaces(&self) -> Vec<Namespace> {
+        self.namespaces
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The adapter factory new namespaces get theirs from.
+    pub(crate) fn adapter(&self) -> Arc<dyn AdapterFactory> {
+        self.adapter
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sets the adapter factory: every namespace, existing and future, gets one from it.
+    pub(crate) fn set_adapter(&self, factory: Arc<dyn AdapterFactory>) {
+        *self.adapter.write().unwrap_or_else(|e| e.into_inner()) = factory.clone();
+        for ns in self.namespaces() {
+            ns.set_adapter(factory.as_ref());
+        }
+    }
+
+    /// A new parent namespace, `/_0`, `/_1`... in creation order.
+    pub(crate) fn add_parent(&self, matcher: Matcher) -> Namespace {
+        let n = self.parents.count.fetch_add(1, Ordering::Relaxed);
+        let children: Arc<Children> = Arc::default();
+        let ns = Namespace::new(
+            format!("/_{n}"),
+            &ParentAdapterFactory(Arc::downgrade(&children)),
+            self.room_limits,
+        );
+        self.parents
+            .list
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(Parent {
+                matcher,
+                ns: ns.clone(),
+                children,
+            }));
+        ns
+    }
+
+    /// The children a parent namespace made so far (empty for any other namespace).
+    pub(crate) fn children_of(&self, parent: &Namespace) -> Vec<Namespace> {
+        self.parents
+            .snapshot()
+            .iter()
+            .find(|p| Arc::ptr_eq(&p.ns.0, &parent.0))
+            .map(|p| p.children.read().unwrap_or_else(|e| e.into_inner()).clone())
+            .unwrap_or_default()
+    }
+
     /// The namespace a client joining `name` with `auth` gets: the exact match (synchronous),
     /// else the first parent that matches, which creates the child. Regex parents answer at
     /// once; from the first predicate parent on, the answer is a future.
-    pub(crate) fn resolve_namespace(self: &Arc<Self>, name: &str, auth: &Value) -> Resolved {
-        if let Some(ns) = self.namespace_for(name) {
+    pub(crate) fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Resolved {
+        if let Some(ns) = self.get(name) {
             return Resolved::Found(ns);
         }
         if self.parents.is_empty() {
@@ -90,7 +185,7 @@ impl ServerInner {
                     }
                 }
                 Matcher::Predicate(_) => {
-                    let server = self.clone();
+                    let registry = self.clone();
                     let rest: Vec<Arc<Parent>> = parents[i..].to_vec();
                     let name = name.to_owned();
                     let auth = auth.clone();
@@ -101,7 +196,7 @@ impl ServerInner {
                                 Matcher::Predicate(p) => p(name.clone(), auth.clone()).await,
                             };
                             if matched {
-                                return Some(server.create_child(&parent, &name));
+                                return Some(registry.create_child(&parent, &name));
                             }
                         }
                         None
@@ -114,17 +209,13 @@ impl ServerInner {
 
     /// Creates (or, if one was made in the meantime, returns) the child `name` of `parent`.
     fn create_child(self: &Arc<Self>, parent: &Parent, name: &str) -> Namespace {
-        let factory = self
-            .adapter
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let factory = self.adapter();
         let child = {
             let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
             if let Some(existing) = map.get(name) {
                 return existing.clone();
             }
-            let child = Namespace::new(name.to_owned(), factory.as_ref(), self.room_limits());
+            let child = Namespace::new(name.to_owned(), factory.as_ref(), self.room_limits);
             child.inherit(&parent.ns);
             map.insert(name.to_owned(), child.clone());
             child
@@ -135,14 +226,14 @@ impl ServerInner {
             .unwrap_or_else(|e| e.into_inner())
             .push(child.clone());
         tracing::debug!(target: "socketio::namespace", %name, parent = %parent.ns.name(), "dynamic namespace created");
-        if self.cleanup_empty_children() {
-            let server = Arc::downgrade(self);
+        if self.cleanup_empty_children {
+            let registry = Arc::downgrade(self);
             let children = Arc::downgrade(&parent.children);
             let weak = Arc::downgrade(&child.0);
             child.on_room_event(move |event| {
                 if let RoomEvent::DeleteRoom(_) = event {
                     if let Some(ns) = weak.upgrade().map(Namespace) {
-                        remove_if_empty(&server, &children, &ns);
+                        remove_if_empty(&registry, &children, &ns);
                     }
                 }
             });
@@ -152,7 +243,7 @@ impl ServerInner {
 
     /// After a refusal by the middleware: a child left without sockets goes when cleanup is on.
     pub(crate) fn after_refusal(self: &Arc<Self>, ns: &Namespace) {
-        if !self.cleanup_empty_children() {
+        if !self.cleanup_empty_children {
             return;
         }
         for parent in self.parents.snapshot() {
@@ -171,12 +262,15 @@ impl ServerInner {
 }
 
 /// `cleanupEmptyChildNamespaces`: drops `ns` from the server and its parent once empty.
-fn remove_if_empty(server: &Weak<ServerInner>, children: &Weak<Children>, ns: &Namespace) {
+fn remove_if_empty(registry: &Weak<Registry>, children: &Weak<Children>, ns: &Namespace) {
     if !ns.is_empty() {
         return;
     }
-    if let Some(server) = server.upgrade() {
-        let mut map = server.namespaces.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(registry) = registry.upgrade() {
+        let mut map = registry
+            .namespaces
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
         if map.get(ns.name()).is_some_and(|n| Arc::ptr_eq(&n.0, &ns.0)) {
             map.remove(ns.name());
             tracing::debug!(target: "socketio::namespace", name = %ns.name(), "empty dynamic namespace removed");
@@ -271,89 +365,5 @@ impl AdapterFactory for ParentAdapterFactory {
         Arc::new(ParentAdapter {
             children: self.0.clone(),
         })
-    }
-}
-
-impl Server {
-    fn add_parent(&self, matcher: Matcher) -> Namespace {
-        let n = self.0.parents.count.fetch_add(1, Ordering::Relaxed);
-        let children: Arc<Children> = Arc::default();
-        let ns = Namespace::new(
-            format!("/_{n}"),
-            &ParentAdapterFactory(Arc::downgrade(&children)),
-            self.0.room_limits(),
-        );
-        self.0
-            .parents
-            .list
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(Parent {
-                matcher,
-                ns: ns.clone(),
-                children,
-            }));
-        ns
-    }
-
-    /// A parent namespace for every name matching `regex` (Node's `io.of(/regex/)`).
-    ///
-    /// A client connecting to a matching name that does not exist yet creates that child
-    /// namespace, which gets the parent's middleware and connection handlers as they are
-    /// then (register them before clients come). Parents are tried in the order they were
-    /// made; the first match wins. The parent's `emit`, `to(...)`, `sockets_join` and
-    /// `disconnect_sockets` reach every child; its `fetch_sockets` is an error. The parent's
-    /// own name is `/_0`, `/_1`... as in Node.
-    ///
-    /// ```no_run
-    /// # fn f(io: socketio::Server) {
-    /// let workspaces = io.of_regex(regex::Regex::new(r"^/workspace-\d+$").unwrap());
-    /// workspaces.on_connection(|socket| {
-    ///     // `socket.ns()` is the child, such as `/workspace-42`.
-    ///     let _ = socket.emit("hello", socket.ns().name());
-    /// });
-    /// // Every socket of every workspace.
-    /// let _ = workspaces.emit("announcement", &"maintenance at noon");
-    /// # }
-    /// ```
-    #[doc(alias = "of")]
-    pub fn of_regex(&self, regex: regex::Regex) -> Namespace {
-        self.add_parent(Matcher::Regex(regex))
-    }
-
-    /// A parent namespace for every name that `allowed(name, auth)` accepts (Node's
-    /// `io.of((name, auth, next) => ...)`). `auth` is the CONNECT's auth payload (for
-    /// socket.io-client 2.x, its namespace query). Otherwise as [`Server::of_regex`].
-    ///
-    /// ```no_run
-    /// # fn f(io: socketio::Server) {
-    /// let rooms = io.of_fn(|name, auth| async move {
-    ///     name.starts_with("/room-") && auth.get("token").is_some()
-    /// });
-    /// rooms.on_connection(|socket| {
-    ///     let _ = socket.emit("joined", socket.ns().name());
-    /// });
-    /// # }
-    /// ```
-    #[doc(alias = "of")]
-    pub fn of_fn<F, Fut>(&self, allowed: F) -> Namespace
-    where
-        F: Fn(String, Value) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = bool> + Send + 'static,
-    {
-        self.add_parent(Matcher::Predicate(Arc::new(move |name, auth| {
-            Box::pin(allowed(name, auth))
-        })))
-    }
-
-    /// The children a parent namespace made so far (empty for any other namespace).
-    pub fn children_of(&self, parent: &Namespace) -> Vec<Namespace> {
-        self.0
-            .parents
-            .snapshot()
-            .iter()
-            .find(|p| Arc::ptr_eq(&p.ns.0, &parent.0))
-            .map(|p| p.children.read().unwrap_or_else(|e| e.into_inner()).clone())
-            .unwrap_or_default()
     }
 }
