@@ -221,12 +221,25 @@ if [ -n "$callgrind" ]; then
     done
     sleep 1
     callgrind_control -i on "$server_pid" >/dev/null
+    instr_on=$(date +%s.%N)
     wait "$loadgen_pid" || failed_run=1
     callgrind_control -i off "$server_pid" >/dev/null
+    instr_off=$(date +%s.%N)
     kill -INT "$server_pid"
     wait "$server_pid" || true
     server_pid=""
-    callgrind_annotate --inclusive=no "$out" 2>/dev/null | sed -n '/^Ir/,$p' | head -40 | cut -c1-200
+    annotated="$(callgrind_annotate --inclusive=no "$out" 2>/dev/null)"
+    printf '%s\n' "$annotated" | sed -n '/^Ir/,$p' | head -40 | cut -c1-200 || true
+    # Instructions per operation: the instrumented window runs at the load generator's steady
+    # rate (it opens inside the warm-up, once every client is connected), so its operations are
+    # that rate times the window.
+    total_ir=$(printf '%s\n' "$annotated" | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }')
+    ops_per_s=$(tail -n 1 "$results" | sed -n 's/.*"ops_per_s":\([0-9.]*\).*/\1/p')
+    unit=$(tail -n 1 "$results" | sed -n 's/.*"unit":"\([^"]*\)".*/\1/p')
+    if [ -n "$total_ir" ] && [ -n "$ops_per_s" ]; then
+        awk -v ir="$total_ir" -v rate="$ops_per_s" -v on="$instr_on" -v off="$instr_off" -v unit="$unit" \
+            'BEGIN { w = off - on; printf "callgrind: %d instructions in %.1f s at %.0f per second: about %.0f instructions per %s\n", ir, w, rate, ir / (rate * w), unit }'
+    fi
     echo "profile: $out (callgrind_annotate --inclusive=yes $out; kcachegrind)" >&2
     exit "${failed_run:-0}"
 fi

@@ -435,6 +435,23 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for WsIo<S> {
     }
 }
 
+/// Runs the inflating reader of a permessage-deflate connection over `input`, delivered in
+/// pieces of `chunk` bytes as a socket would deliver it, with `limit` as `maxHttpBufferSize`:
+/// the frames it hands on to tungstenite, or `None` when it refuses the compressed data (too
+/// large once inflated, or corrupt). For the fuzz target `fuzz/fuzz_targets/eio_deflate.rs`;
+/// not part of the supported API.
+#[doc(hidden)]
+pub fn fuzz_inflate(input: &[u8], chunk: usize, limit: usize) -> Option<Vec<u8>> {
+    let mut inf = Inflater::new(limit);
+    let mut handed_on = Vec::new();
+    for piece in input.chunks(chunk.max(1)) {
+        inf.raw.extend_from_slice(piece);
+        while inf.process().ok()? {}
+        handed_on.append(&mut inf.out);
+    }
+    Some(handed_on)
+}
+
 thread_local! {
     static DEFLATER: RefCell<Option<Compress>> = const { RefCell::new(None) };
 }

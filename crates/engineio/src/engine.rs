@@ -9,7 +9,7 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 
 use crate::config::{EngineConfig, TransportKind};
 use crate::error::RequestError;
-use crate::hooks::{ConnectionError, ErrorContext};
+use crate::hooks::{ConnectionError, ErrorContext, Forbidden};
 use crate::request::{EngineQuery, HandshakeRequest};
 use crate::session::{Handler, SessionContext, SessionInner, Socket, Transport};
 use crate::transport::{polling, websocket};
@@ -253,7 +253,13 @@ impl Engine {
     /// `origins`, then `allowRequest` (code 4), on a handshake.
     async fn gate(&self, parts: &Parts) -> Result<(), (RequestError, ErrorContext)> {
         let config = &self.ctx.config;
-        if !config.origins.is_any() && !config.origins.allows(&parts.headers).await {
+        // A predicate that panics refuses the handshake (logged); it never unwinds into the
+        // connection's task.
+        if !config.origins.is_any()
+            && !guarded_predicate("origins", || config.origins.allows(&parts.headers))
+                .await
+                .unwrap_or(false)
+        {
             let origin = parts
                 .headers
                 .get(header::ORIGIN)
@@ -265,7 +271,10 @@ impl Engine {
             ));
         }
         if let Some(allow) = &config.allow_request {
-            if let Err(refusal) = (allow.0)(parts).await {
+            let verdict = guarded_predicate("allow_request", || (allow.0)(parts))
+                .await
+                .unwrap_or_else(|| Err(Forbidden::default()));
+            if let Err(refusal) = verdict {
                 let message = refusal.into_message();
                 return Err((
                     RequestError::Forbidden(message.clone()),
@@ -284,8 +293,7 @@ impl Engine {
         if res.status() != StatusCode::OK || res.body().len() < opts.threshold {
             return res;
         }
-        let Some(encoding) = crate::compress::negotiate(parts.headers.get(header::ACCEPT_ENCODING))
-        else {
+        let Some(encoding) = crate::compress::negotiate(&parts.headers) else {
             return res;
         };
         let body = res.body().clone();
@@ -448,13 +456,40 @@ impl Engine {
                 ctx.table().insert(sid, session.clone());
                 let response = polling::payload_response(&session, &first, b64);
                 crate::driver::spawn(session.clone(), None);
-                ctx.handler.on_connect(session.socket());
+                session.connected();
                 Ok((response, sid))
             }
             TransportKind::Websocket => {
                 let res = websocket::handshake(session, parts, first)?;
                 Ok((res, sid))
             }
+        }
+    }
+}
+
+/// Runs a user predicate (`origins`, `allow_request`) to its answer; `None` (logged at
+/// `error`) when it panicked.
+async fn guarded_predicate<F, Fut, R>(name: &str, make: F) -> Option<R>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    use futures_util::FutureExt;
+    use std::panic::AssertUnwindSafe;
+    let outcome = match std::panic::catch_unwind(AssertUnwindSafe(make)) {
+        Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    match outcome {
+        Ok(r) => Some(r),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(not a string)");
+            tracing::error!(target: "engineio::request", predicate = name, panic = message, "predicate panicked; handshake refused");
+            None
         }
     }
 }

@@ -57,8 +57,8 @@
 //! closes with their reasons (Node's `DEBUG=engine*`), `trace` shows packets.
 //!
 //! # Layout
-//! Layers from the bottom up; a module names only the ones above it in this list (a check in
-//! `examples/tests/module_layers.rs` fails on any cycle):
+//! Layers from the bottom up; a module names only modules of its own layer or earlier ones,
+//! never in a cycle (a check in `examples/tests/module_layers.rs` fails on any):
 //! 1. leaves: [`config`] (options), [`error`] (refusals and their HTTP mapping), `hooks` (the
 //!    request hooks), `origins` and `cors` (who may connect, what browsers are told),
 //!    `compress` (polling gzip/deflate), `request` (the handshake request), `deflate`
@@ -97,12 +97,14 @@ mod engine;
 mod serve;
 mod service;
 
-pub use compress::HttpCompression;
+pub use compress::{preferred_encoding, HttpCompression, MAX_ACCEPT_ENCODING};
 pub use config::{
     CookieOptions, EngineConfig, EngineConfigBuilder, SameSite, ServeConfig, ServeConfigBuilder,
     TransportKind,
 };
 pub use cors::{CorsOptions, CorsOptionsBuilder, CorsOrigin};
+#[doc(hidden)]
+pub use deflate::fuzz_inflate;
 pub use deflate::PerMessageDeflate;
 pub use engine::Engine;
 pub use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Sid, Str};

@@ -44,6 +44,7 @@ enum Encoding {
 
 impl Encoding {
     const PROVIDED: [Encoding; 3] = [Encoding::Brotli, Encoding::Gzip, Encoding::Deflate];
+    const NAMES: [&'static str; 3] = ["br", "gzip", "deflate"];
 
     fn name(self) -> &'static str {
         match self {
@@ -154,14 +155,10 @@ impl ClientFiles {
                 return res;
             }
         }
-        let accept = parts
-            .headers
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
-        let encoding = negotiate(&accept);
+        // negotiator 0.6.3 `preferredEncodings(accept, ["br", "gzip", "deflate"])[0]`, as
+        // socket.io's `serveFile`; the same negotiator as the engine's polling compression.
+        let encoding = engineio::preferred_encoding(&parts.headers, &Encoding::NAMES)
+            .map(|i| Encoding::PROVIDED[i]);
         let body = match encoding {
             None => file.raw.clone(),
             Some(enc) => match compressed(&file, enc).await {
@@ -269,175 +266,4 @@ fn load(dir: &Path) -> std::io::Result<Bundle> {
         etag: format!("\"{version}\""),
         files,
     })
-}
-
-/// One entry of `Accept-Encoding`, as negotiator 0.6.3 parses it.
-struct Accepted {
-    encoding: String,
-    q: f64,
-    i: usize,
-}
-
-/// negotiator 0.6.3 `preferredEncodings(accept, ["br", "gzip", "deflate"])[0]`: the best
-/// encoding by q-value, then exact name over `*`, then the client's order, then ours; `None`
-/// for identity.
-fn negotiate(accept: &str) -> Option<Encoding> {
-    let mut accepted = Vec::new();
-    let mut has_identity = false;
-    let mut min_q: f64 = 1.0;
-    let mut count = 0;
-    for (i, part) in accept.split(',').enumerate() {
-        count = i + 1;
-        let part = part.trim();
-        let (name, params) = match part.split_once(';') {
-            Some((n, p)) => (n.trim_end(), Some(p)),
-            None => (part, None),
-        };
-        if name.is_empty() || name.contains(char::is_whitespace) {
-            continue;
-        }
-        let mut q = 1.0;
-        if let Some(params) = params {
-            for p in params.split(';') {
-                let mut kv = p.trim().split('=');
-                if kv.next() == Some("q") {
-                    q = js_parse_float(kv.next().unwrap_or(""));
-                    break;
-                }
-            }
-        }
-        has_identity |= name.eq_ignore_ascii_case("identity");
-        // `encoding.q || 1`: a q of 0 (or NaN) counts as 1 here, as in negotiator.
-        let qq = if q == 0.0 || q.is_nan() { 1.0 } else { q };
-        min_q = min_q.min(qq);
-        accepted.push(Accepted {
-            encoding: name.to_owned(),
-            q,
-            i,
-        });
-    }
-    if !has_identity {
-        accepted.push(Accepted {
-            encoding: "identity".to_owned(),
-            q: min_q,
-            i: count,
-        });
-    }
-
-    #[derive(Clone, Copy)]
-    struct Priority {
-        i: usize,
-        o: f64,
-        q: f64,
-        s: u8,
-    }
-    let nz = |x: f64| if x.is_nan() { 0.0 } else { x };
-    let mut priorities: Vec<Priority> = Encoding::PROVIDED
-        .iter()
-        .enumerate()
-        .map(|(index, enc)| {
-            let mut best = Priority {
-                i: index,
-                o: -1.0,
-                q: 0.0,
-                s: 0,
-            };
-            for a in &accepted {
-                let s = if a.encoding.eq_ignore_ascii_case(enc.name()) {
-                    1
-                } else if a.encoding == "*" {
-                    0
-                } else {
-                    continue;
-                };
-                let spec = Priority {
-                    i: index,
-                    o: a.i as f64,
-                    q: a.q,
-                    s,
-                };
-                let d = {
-                    let ds = f64::from(best.s) - f64::from(spec.s);
-                    if ds != 0.0 {
-                        ds
-                    } else if nz(best.q - spec.q) != 0.0 {
-                        best.q - spec.q
-                    } else {
-                        best.o - spec.o
-                    }
-                };
-                if d < 0.0 {
-                    best = spec;
-                }
-            }
-            best
-        })
-        .filter(|p| p.q > 0.0)
-        .collect();
-    priorities.sort_by(|a, b| {
-        let d = [
-            nz(b.q - a.q),
-            f64::from(b.s) - f64::from(a.s),
-            a.o - b.o,
-            a.i as f64 - b.i as f64,
-        ]
-        .into_iter()
-        .find(|d| *d != 0.0)
-        .unwrap_or(0.0);
-        d.partial_cmp(&0.0).unwrap_or(std::cmp::Ordering::Equal)
-    });
-    priorities.first().map(|p| Encoding::PROVIDED[p.i])
-}
-
-/// JavaScript's `parseFloat`: the longest leading decimal number, else NaN.
-fn js_parse_float(s: &str) -> f64 {
-    let s = s.trim_start();
-    let bytes = s.as_bytes();
-    let mut end = 0;
-    let mut best = f64::NAN;
-    while end < bytes.len() && matches!(bytes[end], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-    {
-        end += 1;
-        if let Ok(v) = s[..end].parse::<f64>() {
-            best = v;
-        }
-    }
-    best
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn negotiation_like_negotiator() {
-        use Encoding::*;
-        assert_eq!(negotiate(""), None);
-        // The client's order breaks ties, as in negotiator 0.6.3.
-        assert_eq!(negotiate("gzip, deflate, br"), Some(Gzip));
-        assert_eq!(
-            negotiate("deflate;q=0.9, br;q=0.9, gzip;q=0.9"),
-            Some(Deflate)
-        );
-        assert_eq!(negotiate("*;q=0.5, br;q=0.5"), Some(Brotli));
-        assert_eq!(negotiate("br, gzip"), Some(Brotli));
-        assert_eq!(negotiate("gzip;q=0.5, br;q=0.4"), Some(Gzip));
-        assert_eq!(negotiate("deflate, gzip;q=1.0, *;q=0.5"), Some(Deflate));
-        assert_eq!(negotiate("*"), Some(Brotli));
-        assert_eq!(negotiate("identity"), None);
-        assert_eq!(negotiate("gzip;q=0"), None);
-        assert_eq!(negotiate("*;q=0.1, gzip;q=0"), Some(Brotli));
-        assert_eq!(negotiate("identity;q=1, gzip;q=0.5"), Some(Gzip));
-        assert_eq!(negotiate("compress, x-foo"), None);
-        assert_eq!(negotiate("GZIP"), Some(Gzip));
-        assert_eq!(negotiate("gzip;q=abc, deflate"), Some(Deflate));
-    }
-
-    #[test]
-    fn parse_float() {
-        assert_eq!(js_parse_float("0.5"), 0.5);
-        assert_eq!(js_parse_float(" 1e-1x"), 0.1);
-        assert!(js_parse_float("abc").is_nan());
-        assert_eq!(js_parse_float("1."), 1.0);
-    }
 }

@@ -15,6 +15,7 @@ use serde_json::Value;
 use socketio_protocol::{Decoder, DecoderLimits, Packet, PacketData, ProtocolRevision};
 
 use crate::error::EmitError;
+use crate::guard::{self, Site};
 use crate::namespace::Namespace;
 use crate::socket::{DisconnectReason, Socket};
 use crate::wire::{framed_text, Wire};
@@ -69,6 +70,8 @@ struct ClientState {
     connect_timer: Option<tokio::task::AbortHandle>,
     /// Running while a binary packet waits for its attachments.
     attachments_timer: Option<tokio::task::AbortHandle>,
+    /// The connection closed (every socket has left, and none may join now).
+    closed: Option<DisconnectReason>,
 }
 
 /// The multiplexed connection under a socket (Node's `socket.client`).
@@ -147,8 +150,19 @@ impl Client {
         self.conn.close();
     }
 
+    /// User code of this connection panicked: every socket leaves (`forced server close`),
+    /// then the connection closes. Other connections are not touched.
+    pub(crate) fn abort(&self) {
+        self.close_all(DisconnectReason::ForcedServerClose);
+        self.conn.close();
+    }
+
     fn close_all(&self, reason: DisconnectReason) {
-        let sockets: Vec<Socket> = self.state().sockets.drain().map(|(_, s)| s).collect();
+        let sockets: Vec<Socket> = {
+            let mut st = self.state();
+            st.closed.get_or_insert(reason);
+            st.sockets.drain().map(|(_, s)| s).collect()
+        };
         for s in sockets {
             s.on_close(reason);
         }
@@ -274,12 +288,18 @@ impl Client {
                 self.state().connecting.insert(nsp.clone());
                 let client = self.clone();
                 tokio::spawn(async move {
-                    match lookup.await {
-                        Some(ns) => client.connect_to(ns, nsp, auth),
-                        None => {
+                    let site = Site {
+                        nsp: &nsp,
+                        sid: "",
+                        what: "namespace predicate",
+                    };
+                    match guard::call_async(site, lookup).await {
+                        Some(Some(ns)) => client.connect_to(ns, nsp, auth),
+                        Some(None) => {
                             client.state().connecting.remove(&nsp);
                             client.invalid_namespace(nsp);
                         }
+                        None => client.abort(),
                     }
                 });
             }
@@ -309,8 +329,9 @@ impl Client {
             let result = ns.run_middleware(&socket).await;
             client.state().connecting.remove(&nsp);
             match result {
-                Ok(()) => client.finish_connect(socket),
-                Err(e) => {
+                None => client.abort(),
+                Some(Ok(())) => client.finish_connect(socket),
+                Some(Err(e)) => {
                     tracing::debug!(target: "socketio::namespace", sid = %client.conn.id(), %nsp, error = %e, "refused by middleware");
                     if let Some(host) = client.host.upgrade() {
                         host.after_refusal(&ns);
@@ -340,16 +361,31 @@ impl Client {
             return;
         }
         let nsp = socket.ns_name().to_owned();
-        {
-            let mut st = self.state();
-            st.sockets.insert(nsp.clone(), socket.clone());
-            st.connecting.remove(&nsp);
-            if let Some(timer) = st.connect_timer.take() {
-                timer.abort();
-            }
-        }
         socket.set_connected();
-        socket.ns().add(&socket);
+        let listeners_ok = socket.ns().add(&socket);
+        // The connection may have closed meanwhile (on another worker): then `close_all` has
+        // run, and this socket leaves at once instead of staying in its namespace.
+        let closed = {
+            let mut st = self.state();
+            st.connecting.remove(&nsp);
+            match st.closed {
+                Some(reason) => Some(reason),
+                None => {
+                    st.sockets.insert(nsp.clone(), socket.clone());
+                    if let Some(timer) = st.connect_timer.take() {
+                        timer.abort();
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(reason) = closed {
+            socket.on_close(reason);
+            return;
+        }
+        if !listeners_ok {
+            return self.abort();
+        }
         let reply = match self.rev {
             ProtocolRevision::V5 => {
                 Packet::connect(nsp.clone(), Some(serde_json::json!({ "sid": socket.id() })))
@@ -358,7 +394,10 @@ impl Client {
         };
         let _ = self.send(&reply);
         tracing::debug!(target: "socketio::namespace", sid = %socket.id(), %nsp, "connected");
-        socket.ns().run_connection_handlers(&socket);
+        if !socket.ns().run_connection_handlers(&socket) {
+            return self.abort();
+        }
+        socket.open();
     }
 }
 

@@ -63,11 +63,12 @@
 //! the packets. Add `engineio=debug` for the transport underneath (Node's `DEBUG=engine*`).
 //!
 //! # Layout
-//! Layers from the bottom up; a module names only the ones above it in this list, but for the
-//! one cycle of step 3 (a check in `examples/tests/module_layers.rs` fails on any other):
-//! 1. leaves: `error`, `args` (event arguments), `handshake`, `rooms` (membership and its
-//!    limits), `config`, `wire` (a packet framed once for every recipient), `bundle` (the
-//!    served client files);
+//! Layers from the bottom up; a module names only modules of its own layer or earlier ones, never
+//! in a cycle but for the one of step 3 (a check in `examples/tests/module_layers.rs` fails on
+//! any other):
+//! 1. leaves: `error`, `guard` (user code behind `catch_unwind`), `args` (event arguments),
+//!    `handshake`, `rooms` (membership and its limits), `config`, `wire` (a packet framed once
+//!    for every recipient), `bundle` (the served client files);
 //! 2. `adapter`: the cluster contract ([`Adapter`], [`AdapterFactory`], the request and
 //!    response messages, [`LocalAdapter`]); it reaches its namespace through
 //!    [`NamespaceHandle`], a trait object the namespace implements, so an adapter crate
@@ -92,6 +93,7 @@ mod args;
 mod bundle;
 mod config;
 mod error;
+mod guard;
 mod handshake;
 mod rooms;
 mod wire;

@@ -16,6 +16,7 @@ use crate::adapter::{
 };
 use crate::args::{payload_to_args, Args};
 use crate::error::{BroadcastAckError, EmitError, MiddlewareError};
+use crate::guard::{self, Site};
 use crate::rooms::{RoomEvent, RoomLimits, Rooms};
 use crate::socket::{DisconnectReason, Socket};
 use crate::wire::Wire;
@@ -206,34 +207,53 @@ impl Namespace {
         !self.listeners().middleware.is_empty()
     }
 
-    pub(crate) async fn run_middleware(&self, socket: &Socket) -> Result<(), MiddlewareError> {
+    /// The middleware chain for `socket`; `None` when one panicked (logged).
+    pub(crate) async fn run_middleware(
+        &self,
+        socket: &Socket,
+    ) -> Option<Result<(), MiddlewareError>> {
         let chain = self.listeners().middleware.clone();
+        let site = socket.site("middleware");
         for m in chain {
-            m(socket.clone()).await?;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn run_connection_handlers(&self, socket: &Socket) {
-        let handlers = self.listeners().connection.clone();
-        for h in handlers {
-            h(socket.clone());
-        }
-    }
-
-    pub(crate) fn room_events(&self, events: Vec<RoomEvent>) {
-        if events.is_empty() {
-            return;
-        }
-        let listeners = self.listeners().room_events.clone();
-        for e in &events {
-            for l in &listeners {
-                l(e);
+            let fut = guard::call(site, || m(socket.clone()))?;
+            if let Err(e) = guard::call_async(site, fut).await? {
+                return Some(Err(e));
             }
         }
+        Some(Ok(()))
     }
 
-    pub(crate) fn add(&self, socket: &Socket) {
+    /// The connection handlers for `socket`; false when one panicked (logged).
+    pub(crate) fn run_connection_handlers(&self, socket: &Socket) -> bool {
+        let handlers = self.listeners().connection.clone();
+        let site = socket.site("connection");
+        handlers
+            .iter()
+            .all(|h| guard::call(site, || h(socket.clone())).is_some())
+    }
+
+    /// Tells the room listeners; false when one panicked (logged; the others still ran).
+    pub(crate) fn room_events(&self, events: Vec<RoomEvent>) -> bool {
+        if events.is_empty() {
+            return true;
+        }
+        let listeners = self.listeners().room_events.clone();
+        let site = Site {
+            nsp: self.name(),
+            sid: "",
+            what: "room listener",
+        };
+        let mut ok = true;
+        for e in &events {
+            for l in &listeners {
+                ok &= guard::call(site, || l(e)).is_some();
+            }
+        }
+        ok
+    }
+
+    /// Adds a connected socket; false when a room listener panicked.
+    pub(crate) fn add(&self, socket: &Socket) -> bool {
         self.0
             .sockets
             .write()
@@ -245,18 +265,20 @@ impl Namespace {
             .rooms
             .add_all(socket.id_arc(), &[Room::from(socket.id_arc().clone())])
         {
-            self.room_events(events);
+            return self.room_events(events);
         }
+        true
     }
 
-    pub(crate) fn remove(&self, socket: &Socket) {
+    /// Removes a socket from the namespace and its rooms; false when a room listener panicked.
+    pub(crate) fn remove(&self, socket: &Socket) -> bool {
         let events = self.0.rooms.del_all(socket.id_arc());
         self.0
             .sockets
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(socket.id());
-        self.room_events(events);
+        self.room_events(events)
     }
 
     /// A connected socket of this node by id.
@@ -442,6 +464,19 @@ impl Namespace {
                 let packet = Packet::event(self.name(), payload, Some(id));
                 let targets = self.local_targets(&opts);
                 let _ = reply.send(ClusterResponse::BroadcastClientCount(targets.len()));
+                // The origin stops waiting after the broadcast's timeout: so do the recipients
+                // here (as Node's per-socket ack timer), and a silent client keeps no waiter.
+                if let (Some(ms), Ok(runtime)) =
+                    (opts.flags.timeout, tokio::runtime::Handle::try_current())
+                {
+                    let recipients = targets.clone();
+                    runtime.spawn(async move {
+                        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                        for socket in recipients {
+                            socket.forget_ack(id);
+                        }
+                    });
+                }
                 for socket in &targets {
                     let reply = reply.clone();
                     socket.register_ack(
@@ -512,8 +547,14 @@ impl Namespace {
                 let ack = ServerAck {
                     reply: with_ack.then(|| Arc::new(std::sync::Mutex::new(Some(reply)))),
                 };
+                let site = Site {
+                    nsp: self.name(),
+                    sid: "",
+                    what: &event,
+                };
                 for l in listeners {
-                    l(rest.clone(), ack.clone());
+                    // No connection to close: the panic is logged, the other listeners run.
+                    guard::call(site, || l(rest.clone(), ack.clone()));
                 }
             }
         }

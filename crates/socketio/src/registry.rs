@@ -99,12 +99,15 @@ impl Registry {
         if let Some(ns) = self.get(&name) {
             return ns;
         }
+        // The adapter factory is user code (it may call `io.of()` itself): it runs outside the
+        // lock, and a namespace made meanwhile by another caller wins.
+        let factory = self.adapter();
+        let made = Namespace::new(name.clone(), factory.as_ref(), self.room_limits);
         let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        map.entry(name.clone())
+        map.entry(name)
             .or_insert_with(|| {
-                tracing::debug!(target: "socketio::namespace", %name, "created");
-                let factory = self.adapter();
-                Namespace::new(name, factory.as_ref(), self.room_limits)
+                tracing::debug!(target: "socketio::namespace", name = %made.name(), "created");
+                made
             })
             .clone()
     }
@@ -209,16 +212,20 @@ impl Registry {
 
     /// Creates (or, if one was made in the meantime, returns) the child `name` of `parent`.
     fn create_child(self: &Arc<Self>, parent: &Parent, name: &str) -> Namespace {
+        if let Some(existing) = self.get(name) {
+            return existing;
+        }
+        // As in `of`: the factory runs outside the lock.
         let factory = self.adapter();
+        let made = Namespace::new(name.to_owned(), factory.as_ref(), self.room_limits);
+        made.inherit(&parent.ns);
         let child = {
             let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
             if let Some(existing) = map.get(name) {
                 return existing.clone();
             }
-            let child = Namespace::new(name.to_owned(), factory.as_ref(), self.room_limits);
-            child.inherit(&parent.ns);
-            map.insert(name.to_owned(), child.clone());
-            child
+            map.insert(name.to_owned(), made.clone());
+            made
         };
         parent
             .children

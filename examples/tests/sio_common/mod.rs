@@ -370,13 +370,30 @@ fn is_foreign_broadcast(text: &str) -> bool {
 impl SioWs {
     /// Opens a WebSocket to `path` (the open packet is left in the queue).
     pub async fn connect(addr: SocketAddr, path: &str) -> Result<SioWs, String> {
+        Self::connect_with(addr, path, &[]).await
+    }
+
+    /// As [`SioWs::connect`], with extra request headers (an `Origin`, say).
+    pub async fn connect_with(
+        addr: SocketAddr,
+        path: &str,
+        headers: &[(&'static str, &str)],
+    ) -> Result<SioWs, String> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let tcp = timeout(STEP, TcpStream::connect(addr))
             .await
             .map_err(|_| "connect timed out".to_owned())?
             .map_err(|e| e.to_string())?;
         tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-        let url = format!("ws://{addr}{path}");
-        let stream = match timeout(STEP, tokio_tungstenite::client_async(url, tcp)).await {
+        let mut request = format!("ws://{addr}{path}")
+            .into_client_request()
+            .map_err(|e| e.to_string())?;
+        for (name, value) in headers {
+            let value =
+                tungstenite::http::HeaderValue::from_str(value).map_err(|e| e.to_string())?;
+            request.headers_mut().insert(*name, value);
+        }
+        let stream = match timeout(STEP, tokio_tungstenite::client_async(request, tcp)).await {
             Err(_) => return Err("handshake timed out".into()),
             Ok(Err(tungstenite::Error::Http(res))) => {
                 return Err(format!("refused with HTTP {}", res.status()))

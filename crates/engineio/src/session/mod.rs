@@ -271,7 +271,12 @@ impl SessionInner {
                     Packet::Binary(b) => Message::Binary(b),
                     _ => return None,
                 };
-                self.ctx.handler.on_message(&self.socket(), message);
+                let socket = self.socket();
+                if !self.guarded("on_message", || {
+                    self.ctx.handler.on_message(&socket, message)
+                }) {
+                    self.close(CloseReason::TransportError, false);
+                }
                 None
             }
             Ok(Reply::Close(reason)) | Err(reason) => {
@@ -346,12 +351,40 @@ impl SessionInner {
         if finished {
             self.ctx.remove(&self.sid);
         }
-        self.ctx.handler.on_close(&self.socket(), reason);
+        // Whatever the handler does, the session's own cleanup below completes.
+        let socket = self.socket();
+        self.guarded("on_close", || self.ctx.handler.on_close(&socket, reason));
         self.data.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.on_upgrade
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// Tells the handler a session opened; a panic there closes the session.
+    pub(crate) fn connected(self: &Arc<Self>) {
+        let socket = self.socket();
+        if !self.guarded("on_connect", || self.ctx.handler.on_connect(socket)) {
+            self.close(CloseReason::TransportError, false);
+        }
+    }
+
+    /// Runs a [`Handler`] method: false (logged at `error`) when it panicked. The panic stops
+    /// here: it never unwinds into the session's task or a request, so only this session
+    /// pays for it.
+    fn guarded(&self, method: &str, f: impl FnOnce()) -> bool {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(()) => true,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("(not a string)");
+                tracing::error!(target: "engineio::session", sid = %self.sid, method, panic = message, "handler panicked; closing the session");
+                false
+            }
+        }
     }
 
     /// Marks the session finished and removes it from the table (the driver's exit).

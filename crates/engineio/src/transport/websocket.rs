@@ -123,7 +123,7 @@ pub(crate) fn handshake(
                 st.queue.push_back(p);
             }
         }
-        session.ctx.handler.on_connect(session.socket());
+        session.connected();
         crate::driver::run(session, Some(ws), None).await;
     });
     Ok(res)

@@ -254,6 +254,20 @@ impl BroadcastOperator {
     }
 }
 
+/// Removes a broadcast's ack waiter from each of its recipients when dropped.
+struct ForgetAcks {
+    sockets: Vec<Socket>,
+    id: u64,
+}
+
+impl Drop for ForgetAcks {
+    fn drop(&mut self) {
+        for socket in &self.sockets {
+            socket.forget_ack(self.id);
+        }
+    }
+}
+
 /// A broadcast with a bound on its answers; see [`BroadcastOperator::timeout`].
 #[derive(Debug, Clone)]
 pub struct TimeoutOperator {
@@ -279,8 +293,15 @@ impl TimeoutOperator {
         let (tx, mut rx) = mpsc::unbounded_channel::<AnyValue>();
         let id = ns.next_ack_id();
         let packet = Packet::event(ns.name(), payload, Some(id));
+        // When this ends (every answer in, the timeout, or the future dropped), no recipient
+        // keeps a waiter for a client that never answers.
+        let mut waiting = ForgetAcks {
+            sockets: Vec::new(),
+            id,
+        };
         let mut expected = ns.broadcast_local(&packet, opts, |socket: &Socket| {
             let tx = tx.clone();
+            waiting.sockets.push(socket.clone());
             socket.register_ack(
                 id,
                 Box::new(move |args| {

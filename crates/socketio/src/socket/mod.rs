@@ -19,6 +19,7 @@ use socketio_protocol::{Packet, PacketData, Payload, RESERVED_EVENTS};
 use crate::args::{from_args, to_payload, Args};
 use crate::client::Client;
 use crate::error::{AckError, EmitError};
+use crate::guard::{self, Site};
 use crate::handshake::Handshake;
 use crate::namespace::Namespace;
 
@@ -39,7 +40,8 @@ pub enum DisconnectReason {
     ParseError,
     /// `server shutting down`: [`Server::close`](crate::Server::close).
     ServerShuttingDown,
-    /// `forced server close`: the server closed the connection.
+    /// `forced server close`: the server closed the connection (`disconnect(true)`, or user
+    /// code of the connection panicked: see [`Socket::on`]).
     ForcedServerClose,
     /// `client namespace disconnect`: the client left the namespace (`socket.disconnect()`).
     ClientNamespaceDisconnect,
@@ -112,6 +114,10 @@ pub(crate) struct SocketInner {
     handlers: Mutex<Handlers>,
     acks: PendingAcks,
     connected: AtomicBool,
+    /// The connection handlers have run: packets go to the handlers as they come.
+    ready: AtomicBool,
+    /// Packets that came before that, in order, dispatched once the handlers have run.
+    held: Mutex<Vec<PacketData>>,
 }
 
 /// One client's connection to one namespace: a cheap-clone handle.
@@ -157,6 +163,8 @@ impl Socket {
             handlers: Mutex::new(Handlers::default()),
             acks: PendingAcks::default(),
             connected: AtomicBool::new(false),
+            ready: AtomicBool::new(false),
+            held: Mutex::new(Vec::new()),
         }))
     }
 
@@ -284,6 +292,22 @@ impl Socket {
     /// type read from one argument, [`Args`] for the raw list); a packet of another shape is
     /// logged at `warn` and skipped. Several handlers per event run in registration order.
     /// Handlers of one socket run one at a time in arrival order; spawn a task for slow work.
+    /// Events that arrive before the connection handlers have run wait for them, so a handler
+    /// registered there sees the client's first event.
+    ///
+    /// # Panics in user code
+    /// A panic in a handler (of an event, any-event or packet middleware, `error`, an
+    /// [`on_async`](Socket::on_async) task), a connection handler, a namespace middleware, a
+    /// dynamic namespace's predicate, a `disconnecting`/`disconnect` handler or a room
+    /// listener is caught and logged at `error` (target `socketio::socket`, with the
+    /// namespace, socket id and callback or event name, never the payload), and costs that
+    /// client's connection only: every socket of it disconnects with
+    /// [`DisconnectReason::ForcedServerClose`] (its disconnect handlers run once, it leaves
+    /// every room), and the Engine.IO session and its TCP connection close. A panic in a
+    /// disconnect handler does not stop the socket's cleanup. A server-side event listener
+    /// ([`Namespace::on_server_event`](crate::Namespace::on_server_event)) has no connection:
+    /// its panic is logged and the other listeners run. Every other connection is served as
+    /// before. (Node's server, by contrast, exits on an uncaught exception in a handler.)
     pub fn on<T, F>(&self, event: impl Into<String>, handler: F)
     where
         T: DeserializeOwned + 'static,
@@ -314,8 +338,16 @@ impl Socket {
         F: Fn(Socket, T, AckSender) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        let event = event.into();
+        let name: Arc<str> = Arc::from(event.as_str());
         self.on(event, move |socket, data: T, ack| {
-            tokio::spawn(handler(socket, data, ack));
+            let fut = handler(socket.clone(), data, ack);
+            let name = name.clone();
+            tokio::spawn(async move {
+                if guard::call_async(socket.site(&name), fut).await.is_none() {
+                    socket.0.client.abort();
+                }
+            });
         });
     }
 
@@ -454,25 +486,18 @@ impl Socket {
                 }
             }),
         );
-        let packet = match self.event_packet(event, data, Some(id)) {
-            Ok(p) => p,
-            Err(e) => {
-                self.0.acks.forget(id);
-                return Err(e.into());
-            }
+        // However this ends (an answer, an error, a timeout, or the future dropped by its
+        // caller), the waiter does not outlive it.
+        let _forget = ForgetAck {
+            acks: &self.0.acks,
+            id,
         };
-        if let Err(e) = self.send_packet(&packet) {
-            self.0.acks.forget(id);
-            return Err(e.into());
-        }
+        let packet = self.event_packet(event, data, Some(id))?;
+        self.send_packet(&packet)?;
         let answer = match timeout {
-            Some(d) => match tokio::time::timeout(d, rx).await {
-                Ok(r) => r,
-                Err(_) => {
-                    self.0.acks.forget(id);
-                    return Err(AckError::Timeout);
-                }
-            },
+            Some(d) => tokio::time::timeout(d, rx)
+                .await
+                .map_err(|_| AckError::Timeout)?,
             None => rx.await,
         };
         answer.map_err(|_| AckError::Disconnected)
@@ -480,6 +505,11 @@ impl Socket {
 
     pub(crate) fn register_ack(&self, id: u64, waiter: AckWaiter) {
         self.0.acks.register(id, waiter);
+    }
+
+    /// Drops the waiter of ack `id`, if it is still there.
+    pub(crate) fn forget_ack(&self, id: u64) {
+        self.0.acks.forget(id);
     }
 
     /// What other nodes see of this socket (`fetch_sockets`).
@@ -554,9 +584,20 @@ impl Socket {
         &self,
         rooms: impl IntoIterator<Item = impl Into<crate::Room>>,
     ) -> Result<(), crate::JoinError> {
+        if !self.connected() {
+            // A socket that has left keeps no room entry (a handler still holding it).
+            return Ok(());
+        }
         let rooms: Vec<crate::Room> = rooms.into_iter().map(Into::into).collect();
         let events = self.0.ns.0.rooms.add_all(self.id_arc(), &rooms)?;
-        self.0.ns.room_events(events);
+        if !self.0.ns.room_events(events) {
+            self.0.client.abort();
+        }
+        // Left meanwhile (on another worker): its rooms were removed before this join.
+        if !self.connected() {
+            let events = self.0.ns.0.rooms.del_all(self.id_arc());
+            self.0.ns.room_events(events);
+        }
         Ok(())
     }
 
@@ -569,7 +610,9 @@ impl Socket {
     /// ```
     pub fn leave(&self, room: &str) {
         let events = self.0.ns.0.rooms.del(self.id_arc(), room);
-        self.0.ns.room_events(events);
+        if !self.0.ns.room_events(events) {
+            self.0.client.abort();
+        }
     }
 
     /// The rooms this socket is in; always holds its own id while connected.
@@ -586,7 +629,43 @@ impl Socket {
     }
 
     /// Handles a packet for this socket's namespace (CONNECT is the client's business).
+    ///
+    /// Until the connection handlers have run ([`Socket::open`]), packets are held: a client
+    /// that emits as soon as it is connected must find the handlers those register (with an
+    /// async middleware, its CONNECT answer goes out from the middleware's task, and its next
+    /// packet may be read on another worker meanwhile).
     pub(crate) fn on_packet(&self, data: PacketData) {
+        if !self.0.ready.load(Ordering::Acquire) {
+            let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
+            // Checked again under the lock: `open` sets it while holding it.
+            if !self.0.ready.load(Ordering::Acquire) {
+                held.push(data);
+                return;
+            }
+        }
+        self.dispatch(data);
+    }
+
+    /// The connection handlers have run: dispatches what was held, in order, then lets packets
+    /// through. Packets that come while the held ones are dispatched queue behind them.
+    pub(crate) fn open(&self) {
+        loop {
+            let batch = {
+                let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
+                if held.is_empty() {
+                    self.0.ready.store(true, Ordering::Release);
+                    *held = Vec::new();
+                    return;
+                }
+                std::mem::take(&mut *held)
+            };
+            for data in batch {
+                self.dispatch(data);
+            }
+        }
+    }
+
+    fn dispatch(&self, data: PacketData) {
         match data {
             PacketData::Event { payload, ack } => self.on_event(payload, ack),
             PacketData::Ack { payload, ack } => self.0.acks.resolve(ack, payload),
@@ -618,19 +697,27 @@ impl Socket {
             _ => return,
         };
         values.remove(0);
+        let site = self.site(&event);
         if !middleware.is_empty() || !any.is_empty() {
             let args = payload_args(&Payload::with_attachments(
                 Value::Array(values.clone()),
                 attachments.clone(),
             ));
             for f in any {
-                f(self, &event, &args);
+                if guard::call(site, || f(self, &event, &args)).is_none() {
+                    return self.0.client.abort();
+                }
             }
             for m in middleware {
-                if let Err(e) = m(self, &event, &args) {
+                let Some(result) = guard::call(site, || m(self, &event, &args)) else {
+                    return self.0.client.abort();
+                };
+                if let Err(e) = result {
                     let error = self.handlers().error.clone();
                     for f in error {
-                        f(self, &e);
+                        if guard::call(site, || f(self, &e)).is_none() {
+                            return self.0.client.abort();
+                        }
                     }
                     return;
                 }
@@ -644,7 +731,19 @@ impl Socket {
             } else {
                 values.clone()
             };
-            h(self, args, &attachments, ack.clone());
+            let ack = ack.clone();
+            if guard::call(site, || h(self, args, &attachments, ack)).is_none() {
+                return self.0.client.abort();
+            }
+        }
+    }
+
+    /// Where this socket's user code runs, for the panic log.
+    pub(crate) fn site<'a>(&'a self, what: &'a str) -> Site<'a> {
+        Site {
+            nsp: self.ns_name(),
+            sid: self.id(),
+            what,
         }
     }
 
@@ -655,19 +754,37 @@ impl Socket {
             return;
         }
         tracing::debug!(target: "socketio::socket", sid = %self.id(), nsp = %self.ns_name(), %reason, "disconnect");
+        // A panic in a handler here still lets the socket leave everything; the connection
+        // closes after.
+        let mut panicked = false;
         let disconnecting = self.handlers().disconnecting.clone();
         for f in disconnecting {
-            f(self, reason);
+            panicked |= guard::call(self.site("disconnecting"), || f(self, reason)).is_none();
         }
-        self.0.ns.remove(self);
+        panicked |= !self.0.ns.remove(self);
         self.0.client.remove(self.ns_name());
         self.0.acks.clear();
         let disconnect = std::mem::take(&mut self.handlers().disconnect);
         for f in disconnect {
-            f(self, reason);
+            panicked |= guard::call(self.site("disconnect"), || f(self, reason)).is_none();
         }
         // Handlers may hold clones of this socket: drop them so nothing outlives it.
         *self.handlers() = Handlers::default();
+        if panicked {
+            self.0.client.abort();
+        }
+    }
+}
+
+/// Removes a pending ack when dropped (a no-op once it has been answered).
+struct ForgetAck<'a> {
+    acks: &'a PendingAcks,
+    id: u64,
+}
+
+impl Drop for ForgetAck<'_> {
+    fn drop(&mut self) {
+        self.acks.forget(self.id);
     }
 }
 

@@ -1,0 +1,465 @@
+//! What real apps do to the server (HARDEN-2), with real socket.io-client 4.x clients
+//! (`tests/clients/sio_harden.js`) on the multi-thread runtime users run (two workers):
+//!
+//! - a panic in user code (an event handler, a namespace middleware, a connection handler, a
+//!   disconnect handler) costs that client's connection only: the socket leaves its namespace
+//!   and every room, its disconnect handler runs once, its file descriptor is closed, and a
+//!   bystander keeps getting acks;
+//! - no first event is lost after an async middleware: 1,000 clients that emit with an ack the
+//!   moment they are connected all get their ack, each event handled once and in order.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+#[path = "sio_common/mod.rs"]
+mod sio_common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use sio_common::{with_timeout, ClientProcess};
+use socketio::{AckSender, DisconnectReason, MiddlewareError, Server};
+
+/// Open socket file descriptors of this process: the server's listener and its connections
+/// (the client script's pipes and the runtime's own descriptors are not sockets).
+fn open_sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count()
+}
+
+/// Polls `cond` until it holds; panics with `what` after `within`.
+async fn eventually(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Disconnect handler calls per namespace, with their reasons.
+    disconnects: Mutex<Vec<(String, DisconnectReason)>>,
+}
+
+/// A server whose namespaces panic in one place each, and `/` echoing with an ack.
+async fn panicking_server() -> (Server, SocketAddr, Arc<Seen>) {
+    let io = Server::new();
+    let seen = Arc::new(Seen::default());
+    io.on_connection(|socket| {
+        socket.on("echo", |_s, text: String, ack: AckSender| {
+            let _ = ack.send(&text);
+        });
+    });
+    let record = |seen: &Arc<Seen>, socket: &socketio::Socket| {
+        let seen = seen.clone();
+        socket.on_disconnect(move |s, reason| {
+            seen.disconnects
+                .lock()
+                .unwrap()
+                .push((s.ns().name().to_owned(), reason));
+        });
+    };
+    let s = seen.clone();
+    io.of("/panic-event").on_connection(move |socket| {
+        record(&s, &socket);
+        socket.join("room-x").unwrap();
+        socket.on("boom", |_s, _: socketio::Args, _ack| {
+            panic!("handler panicked on purpose")
+        });
+    });
+    let s = seen.clone();
+    io.of("/panic-async").on_connection(move |socket| {
+        record(&s, &socket);
+        socket.join("room-x").unwrap();
+        socket.on_async("boom", |_s, _: socketio::Args, _ack| async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            panic!("async handler panicked on purpose")
+        });
+    });
+    io.of("/panic-middleware").middleware(|_socket| async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if true {
+            panic!("middleware panicked on purpose");
+        }
+        Ok::<(), MiddlewareError>(())
+    });
+    let s = seen.clone();
+    io.of("/panic-connection").on_connection(move |socket| {
+        record(&s, &socket);
+        socket.join("room-x").unwrap();
+        panic!("connection handler panicked on purpose");
+    });
+    let s = seen.clone();
+    io.of("/panic-disconnect").on_connection(move |socket| {
+        socket.join("room-x").unwrap();
+        let s = s.clone();
+        socket.on_disconnect(move |sock, reason| {
+            s.disconnects
+                .lock()
+                .unwrap()
+                .push((sock.ns().name().to_owned(), reason));
+            panic!("disconnect handler panicked on purpose");
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    (io, addr, seen)
+}
+
+/// One victim on `nsp` (`trigger`: what it does once connected), one bystander on `/`.
+async fn panic_case(nsp: &str, trigger: &str, expect_disconnects: usize) {
+    let (io, addr, seen) = panicking_server().await;
+    let baseline = open_sockets();
+    let mut script = ClientProcess::node(
+        "sio_harden.js",
+        &json!({
+            "url": format!("http://{addr}"),
+            "scenario": "panic",
+            "nsp": nsp,
+            "trigger": trigger,
+            "transports": ["websocket"],
+            "timeoutMs": 20000,
+        }),
+    );
+    let stage = script.expect("STAGE", Duration::from_secs(20)).await;
+    assert!(stage["victimGone"].is_string(), "{stage}");
+
+    // The victim's socket is gone from its namespace and every room, and its connection is
+    // closed; the bystander's is the only one left.
+    let ns = io.of(nsp);
+    eventually(
+        Duration::from_secs(5),
+        "victim still in its namespace",
+        || ns.is_empty(),
+    )
+    .await;
+    assert!(
+        !ns.rooms().iter().any(|r| &**r == "room-x"),
+        "room-x kept: {:?}",
+        ns.rooms()
+    );
+    eventually(
+        Duration::from_secs(5),
+        "victim's session still open",
+        || io.engine().clients_count() == 1,
+    )
+    .await;
+    // Only the bystander's connection is left: the victim's is closed.
+    eventually(
+        Duration::from_secs(5),
+        "victim's file descriptor still open",
+        || open_sockets() == baseline + 1,
+    )
+    .await;
+    let disconnects = seen.disconnects.lock().unwrap().clone();
+    assert_eq!(disconnects.len(), expect_disconnects, "{disconnects:?}");
+    for (name, reason) in &disconnects {
+        assert_eq!(name, nsp);
+        if trigger != "leave" {
+            assert_eq!(*reason, DisconnectReason::ForcedServerClose);
+        }
+    }
+    assert_eq!(io.sockets().len(), 1, "the bystander is still connected");
+
+    io.emit("finish", &()).unwrap();
+    let result = script.result(Duration::from_secs(10)).await;
+    assert_eq!(result["back"], "still here", "{result}");
+    io.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_event_handler_costs_its_connection_only() {
+    with_timeout(
+        Duration::from_secs(40),
+        panic_case("/panic-event", "boom", 1),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_async_handler_costs_its_connection_only() {
+    with_timeout(
+        Duration::from_secs(40),
+        panic_case("/panic-async", "boom", 1),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_middleware_costs_its_connection_only() {
+    with_timeout(
+        Duration::from_secs(40),
+        panic_case("/panic-middleware", "none", 0),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_connection_handler_costs_its_connection_only() {
+    with_timeout(
+        Duration::from_secs(40),
+        panic_case("/panic-connection", "none", 1),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_disconnect_handler_still_cleans_up() {
+    with_timeout(
+        Duration::from_secs(40),
+        panic_case("/panic-disconnect", "leave", 1),
+    )
+    .await;
+}
+
+/// 1,000 clients on a namespace whose middleware awaits a timer, each emitting `hello` with an
+/// ack the moment it is connected and `second` right after; the connection handler works a
+/// little before registering the handlers.
+async fn burst(transports: serde_json::Value, n: usize) {
+    let io = Server::new();
+    let events: Arc<Mutex<HashMap<String, Vec<String>>>> = Arc::default();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let slow = io.of("/slow");
+    slow.middleware(|_socket| async {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        Ok(())
+    });
+    let ev = events.clone();
+    let h = handled.clone();
+    slow.on_connection(move |socket| {
+        // A little work before the handlers exist (a lookup, a log line...): about a
+        // millisecond, longer than the client's round trip on loopback.
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < Duration::from_millis(1) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(1));
+        }
+        std::hint::black_box(x);
+        let ev1 = ev.clone();
+        let h1 = h.clone();
+        socket.on("hello", move |s, n: u64, ack: AckSender| {
+            ev1.lock()
+                .unwrap()
+                .entry(s.id().to_owned())
+                .or_default()
+                .push(format!("hello {n}"));
+            h1.fetch_add(1, Ordering::Relaxed);
+            let _ = ack.send(&n);
+        });
+        let ev2 = ev.clone();
+        socket.on("second", move |s, n: u64, _ack| {
+            ev2.lock()
+                .unwrap()
+                .entry(s.id().to_owned())
+                .or_default()
+                .push(format!("second {n}"));
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let result = ClientProcess::node(
+        "sio_harden.js",
+        &json!({
+            "url": format!("http://{addr}"),
+            "scenario": "burst",
+            "nsp": "/slow",
+            "n": n,
+            "transports": transports,
+            "timeoutMs": 50000,
+        }),
+    )
+    .result(Duration::from_secs(55))
+    .await;
+    assert_eq!(result["acks"], n, "{result}");
+    assert_eq!(
+        handled.load(Ordering::Relaxed),
+        n,
+        "each hello handled once"
+    );
+    // `second` may still be on its way when the last ack is in (a later POST on polling).
+    let complete = || {
+        let events = events.lock().unwrap();
+        events.len() == n && events.values().all(|seq| seq.len() >= 2)
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !complete() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    {
+        let events = events.lock().unwrap();
+        let short: Vec<_> = events.iter().filter(|(_, seq)| seq.len() < 2).collect();
+        assert!(
+            events.len() == n && short.is_empty(),
+            "{} sockets, {} without their second event: {:?}",
+            events.len(),
+            short.len(),
+            short.iter().take(5).collect::<Vec<_>>()
+        );
+    }
+    {
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), n, "one socket per client");
+        for (id, seq) in events.iter() {
+            assert_eq!(seq.len(), 2, "{id}: {seq:?}");
+            let k = seq[0]
+                .strip_prefix("hello ")
+                .unwrap_or_else(|| panic!("{id}: {seq:?}"));
+            assert_eq!(seq[1], format!("second {k}"), "{id}: in order");
+        }
+    }
+    io.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_first_event_is_lost_after_an_async_middleware_websocket() {
+    with_timeout(Duration::from_secs(60), burst(json!(["websocket"]), 1000)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_first_event_is_lost_after_an_async_middleware_polling() {
+    with_timeout(Duration::from_secs(60), burst(json!(["polling"]), 300)).await;
+}
+
+/// One HTTP/1.1 request on its own connection (`Connection: close`); the status line of the
+/// answer, read within `within`.
+async fn http_status(addr: SocketAddr, head: &str, within: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answer = tokio::time::timeout(within, async {
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !buf.windows(2).any(|w| w == b"\r\n") {
+            let n = tcp.read(&mut chunk).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        String::from_utf8_lossy(&buf)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
+    .await;
+    answer.unwrap_or_else(|_| panic!("no answer within {within:?} to {:.120}", head))
+}
+
+/// A bystander's echo with an ack over a raw WebSocket: `421["echo","n"]` → `431["n"]`.
+async fn bystander_echo(ws: &mut sio_common::SioWs, n: u32) {
+    ws.send_text(&format!("42{n}[\"echo\",\"{n}\"]")).await;
+    let reply = ws.recv_data_text().await;
+    assert_eq!(reply, format!("43{n}[\"{n}\"]"), "bystander's ack");
+}
+
+/// Every header the server reads (and the query string) at 60 KB, just under the request-head
+/// limit of `serve`: each is answered promptly, with no quadratic parse, and a bystander's echo
+/// still round-trips between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_header_values_are_answered_while_a_bystander_is_served() {
+    with_timeout(Duration::from_secs(60), async {
+        let io = Server::new();
+        io.set_engine_options(|e| {
+            e.per_message_deflate = Some(engineio::PerMessageDeflate::default());
+            e.origins = engineio::Origins::list(["http://example.com:80"]);
+        })
+        .unwrap();
+        io.on_connection(|socket| {
+            socket.on("echo", |_s, text: String, ack: AckSender| {
+                let _ = ack.send(&text);
+            });
+            let _ = socket.emit("hello", &());
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+        let mut ws = sio_common::SioWs::connect_with(
+            addr,
+            "/socket.io/?EIO=4&transport=websocket",
+            &[("origin", "http://example.com")],
+        )
+        .await
+        .unwrap();
+        ws.set_auto_pong(true);
+        let _open = ws.recv_text().await;
+        ws.join("/", None).await;
+
+        let digits = "1".repeat(60_000);
+        let ok_origin = "Origin: http://example.com\r\n";
+        let polling = "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+        let ws_head = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        let cases: Vec<(&str, String)> = vec![
+            (
+                "Accept-Encoding on the client bundle",
+                format!("GET /socket.io/socket.io.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: gzip;q={digits}\r\n\r\n"),
+            ),
+            (
+                "Accept-Encoding on a polling handshake",
+                format!("{polling}{ok_origin}Accept-Encoding: gzip;q={digits}\r\n\r\n"),
+            ),
+            (
+                "Cookie",
+                format!("{polling}{ok_origin}Cookie: io={digits}\r\n\r\n"),
+            ),
+            (
+                "Origin",
+                format!("{polling}Origin: http://{digits}.example.com\r\n\r\n"),
+            ),
+            (
+                "Referer",
+                format!("{polling}Referer: http://example.com/{digits}\r\n\r\n"),
+            ),
+            (
+                "Sec-WebSocket-Extensions",
+                format!("{ws_head}{ok_origin}Sec-WebSocket-Extensions: permessage-deflate; x={digits}, {}\r\n\r\n",
+                    "permessage-deflate; ".repeat(100)),
+            ),
+            (
+                "the query string",
+                format!("GET /socket.io/?EIO=4&transport=polling&x={digits}&{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{ok_origin}\r\n", "a=b&".repeat(2000)),
+            ),
+        ];
+        for (i, (what, head)) in cases.iter().enumerate() {
+            let started = std::time::Instant::now();
+            let status = http_status(addr, head, Duration::from_secs(10)).await;
+            let took = started.elapsed();
+            assert!(status.starts_with("HTTP/1.1 "), "{what}: {status:?}");
+            // Linear work on 60 KB is well under a millisecond; this bound only catches the
+            // quadratic kind (0.6 s in release for the q-value, seconds in a debug build).
+            assert!(took < Duration::from_millis(500), "{what}: answered in {took:?}");
+            bystander_echo(&mut ws, i as u32).await;
+        }
+        io.close().await;
+    })
+    .await;
+}
+
+/// A user adapter factory that calls `io.of()` (to look at another namespace, say) does not
+/// deadlock: factories run outside the registry's lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adapter_factory_may_call_of() {
+    let io = Server::new();
+    let inner = io.clone();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    io.set_adapter(move |_handle: socketio::NamespaceHandle| {
+        c.fetch_add(1, Ordering::Relaxed);
+        // An existing namespace: a lookup under the registry's lock would deadlock here.
+        assert_eq!(inner.of("/").name(), "/");
+        Arc::new(socketio::LocalAdapter) as Arc<dyn socketio::Adapter>
+    });
+    let io2 = io.clone();
+    let made = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::task::spawn_blocking(move || io2.of("/new").name().to_owned()),
+    )
+    .await
+    .expect("io.of() deadlocked with a factory calling io.of()")
+    .unwrap();
+    assert_eq!(made, "/new");
+    // `/` again on `set_adapter`, then `/new`.
+    assert!(calls.load(Ordering::Relaxed) >= 2);
+}
