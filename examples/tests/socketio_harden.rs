@@ -463,3 +463,251 @@ async fn an_adapter_factory_may_call_of() {
     // `/` again on `set_adapter`, then `/new`.
     assert!(calls.load(Ordering::Relaxed) >= 2);
 }
+
+/// What an Engine.IO handler saw: how many `on_message` calls ran at once, and the messages.
+struct OverlapLog {
+    running: AtomicUsize,
+    most: AtomicUsize,
+    messages: Mutex<Vec<String>>,
+}
+
+/// An Engine.IO handler recording into a shared [`OverlapLog`].
+struct Overlap(Arc<OverlapLog>);
+
+impl engineio::Handler for Overlap {
+    fn on_connect(&self, _socket: engineio::Socket) {}
+    fn on_message(&self, _socket: &engineio::Socket, message: engineio::Message) {
+        let log = &self.0;
+        let now = log.running.fetch_add(1, Ordering::SeqCst) + 1;
+        log.most.fetch_max(now, Ordering::SeqCst);
+        // Work on the I/O path; `block_in_place` hands this worker's other tasks (the
+        // WebSocket's, say) to another thread meanwhile, so they could run at once with it.
+        tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(80)));
+        if let engineio::Message::Text(t) = message {
+            log.messages.lock().unwrap().push(t.to_string());
+        }
+        log.running.fetch_sub(1, Ordering::SeqCst);
+    }
+    fn on_close(&self, _socket: &engineio::Socket, _reason: engineio::CloseReason) {}
+}
+
+/// A POST still delivering its packets when the WebSocket upgrade completes, and the
+/// WebSocket's first message, take turns: the handler never runs twice at once for one
+/// session, and sees the POST's packets first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_and_the_upgraded_websocket_do_not_deliver_at_once() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+    with_timeout(Duration::from_secs(30), async {
+        let overlap = Arc::new(OverlapLog {
+            running: AtomicUsize::new(0),
+            most: AtomicUsize::new(0),
+            messages: Mutex::new(Vec::new()),
+        });
+        let engine =
+            engineio::Engine::new(engineio::EngineConfig::default(), Overlap(overlap.clone()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = engineio::serve(listener, engine.service(engineio::NotFound));
+
+        let open = http_body(addr, "GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        let sid = open
+            .split("\"sid\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no sid in {open:?}"))
+            .to_owned();
+
+        let url = format!("ws://{addr}/engine.io/?EIO=4&transport=websocket&sid={sid}");
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        ws.send(WsMessage::text("2probe")).await.unwrap();
+        let probe = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.unwrap();
+        assert_eq!(probe.unwrap().unwrap().into_text().unwrap().as_str(), "3probe");
+
+        // Four messages, 80 ms of handler work each.
+        let body = "4p1\u{1e}4p2\u{1e}4p3\u{1e}4p4";
+        let post = format!(
+            "POST /engine.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let post = tokio::spawn(async move {
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tcp.write_all(post.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            tcp.read_to_end(&mut answer).await.unwrap();
+            String::from_utf8_lossy(&answer).into_owned()
+        });
+        // The upgrade completes while the POST is delivering, then the WebSocket has its own.
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        ws.send(WsMessage::text("5")).await.unwrap();
+        ws.send(WsMessage::text("4ws")).await.unwrap();
+        let answer = post.await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        eventually(Duration::from_secs(5), "all five delivered", || {
+            overlap.messages.lock().unwrap().len() == 5
+        })
+        .await;
+        assert_eq!(overlap.most.load(Ordering::SeqCst), 1, "on_message ran twice at once");
+        let messages = overlap.messages.lock().unwrap().clone();
+        assert_eq!(messages, ["p1", "p2", "p3", "p4", "ws"]);
+        engine.close();
+        server.shutdown().await;
+    })
+    .await;
+}
+
+/// The body of a one-request connection's answer.
+async fn http_body(addr: SocketAddr, head: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    text.split("\r\n\r\n").nth(1).unwrap_or("").to_owned()
+}
+
+/// `io.on("new_namespace")`: fired for a static namespace and for a dynamic parent's child,
+/// before the child takes its first client (so its handlers are there for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_namespace_fires_for_static_and_dynamic_namespaces() {
+    with_timeout(Duration::from_secs(20), async {
+        let io = Server::new();
+        let created: Arc<Mutex<Vec<String>>> = Arc::default();
+        let c = created.clone();
+        io.on_new_namespace(move |ns| {
+            c.lock().unwrap().push(ns.name().to_owned());
+            let name = ns.name().to_owned();
+            ns.on_connection(move |socket| {
+                let _ = socket.emit("welcome", &name);
+            });
+        });
+        let _chat = io.of("/chat");
+        let _again = io.of("/chat");
+        io.of_regex(regex::Regex::new(r"^/dyn-\d+$").unwrap());
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+        let mut ws = sio_common::SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+            .await
+            .unwrap();
+        ws.set_auto_pong(true);
+        let _open = ws.recv_text().await;
+        // `join` waits for the greeting: the `welcome` the listener's handler sends.
+        ws.join("/dyn-7", None).await;
+        let names = created.lock().unwrap().clone();
+        assert_eq!(names, ["/chat", "/dyn-7"], "once each, parents excluded");
+        io.close().await;
+    })
+    .await;
+}
+
+/// This process's resident memory, in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Sends `count` polling handshakes one after another on one keep-alive connection; counts
+/// the answers by status.
+async fn handshake_loop(addr: SocketAddr, count: usize) -> HashMap<u16, usize> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (read, mut write) = tcp.into_split();
+    let mut read = BufReader::new(read);
+    let mut statuses = HashMap::new();
+    let request = b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n";
+    for _ in 0..count {
+        write.write_all(request).await.unwrap();
+        let mut status = 0u16;
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            read.read_line(&mut line).await.unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix("HTTP/1.1 ") {
+                status = rest[..3].parse().unwrap();
+            } else if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0u8; length];
+        read.read_exact(&mut body).await.unwrap();
+        *statuses.entry(status).or_default() += 1;
+    }
+    statuses
+}
+
+/// 50,000 polling handshakes from four keep-alive connections against `max_sessions`
+/// 5,000: the sessions past it are refused with 503 (and `connection_error` is told), memory
+/// stays bounded, and a bystander is served throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_flood_is_bounded_by_max_sessions() {
+    with_timeout(Duration::from_secs(120), async {
+        let refusals = Arc::new(AtomicUsize::new(0));
+        let r = refusals.clone();
+        let io = Server::new();
+        io.set_engine_options(|e| {
+            e.max_sessions = 5_000;
+            e.connection_error = Some(engineio::ConnectionErrorHook::new(move |err| {
+                if err.code == 4 && err.message == "Too many sessions" {
+                    r.fetch_add(1, Ordering::Relaxed);
+                }
+            }));
+        })
+        .unwrap();
+        io.on_connection(|socket| {
+            socket.on("echo", |_s, text: String, ack: AckSender| {
+                let _ = ack.send(&text);
+            });
+            let _ = socket.emit("hello", &());
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+        let mut ws = sio_common::SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+            .await
+            .unwrap();
+        ws.set_auto_pong(true);
+        let _open = ws.recv_text().await;
+        ws.join("/", None).await;
+        let before = rss_kib();
+
+        let floods: Vec<_> = (0..4)
+            .map(|_| tokio::spawn(handshake_loop(addr, 12_500)))
+            .collect();
+        let mut echoes = 0;
+        while !floods.iter().all(|f| f.is_finished()) {
+            bystander_echo(&mut ws, echoes).await;
+            echoes += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut statuses: HashMap<u16, usize> = HashMap::new();
+        for f in floods {
+            for (status, n) in f.await.unwrap() {
+                *statuses.entry(status).or_default() += n;
+            }
+        }
+        let grown_mib = rss_kib().saturating_sub(before) / 1024;
+        let accepted = statuses.get(&200).copied().unwrap_or(0);
+        let refused = statuses.get(&503).copied().unwrap_or(0);
+        assert_eq!(accepted + refused, 50_000, "{statuses:?}");
+        // The bystander holds one session; a few handshakes may race past the check.
+        assert!((4_990..=5_010).contains(&accepted), "{statuses:?}");
+        assert_eq!(refusals.load(Ordering::Relaxed), refused);
+        assert!(grown_mib < 300, "RSS grew {grown_mib} MiB");
+        assert!(echoes > 0);
+        bystander_echo(&mut ws, 999_999).await;
+        io.close().await;
+    })
+    .await;
+}

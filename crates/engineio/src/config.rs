@@ -96,6 +96,14 @@ pub struct EngineConfig {
     /// Ours: the largest number of packets accepted in one polling POST body; more is a `parse
     /// error`. Default 10,000.
     pub max_payload_packets: usize,
+    /// Ours: the most Engine.IO sessions open at once. Past it a handshake is refused with
+    /// `503` (code 4, `Too many sessions`) and [`EngineConfig::connection_error`] is told; open
+    /// sessions are not touched. A session lives at least `pingInterval + pingTimeout`, and one
+    /// keep-alive connection can open handshakes in a loop, so this is what bounds the memory a
+    /// handshake flood can take (a few KB a session: about 300 MB at the default). Default
+    /// 100,000. Rate limits per client belong in
+    /// [`allow_request`](EngineConfigBuilder::allow_request).
+    pub max_sessions: usize,
     /// Ours: how long a polling POST body may take to arrive in full, from the request head.
     /// Default 30 s. Past it the POST gets `408` and its connection is closed; the session
     /// survives (its heartbeat decides).
@@ -227,6 +235,7 @@ impl Default for EngineConfig {
             initial_packet: None,
             max_buffer_size: 16 << 20,
             max_payload_packets: 10_000,
+            max_sessions: 100_000,
             body_timeout: Duration::from_secs(30),
             origins: Origins::any(),
             allow_request: None,
@@ -309,6 +318,8 @@ impl EngineConfigBuilder {
         max_buffer_size: usize,
         /// See [`EngineConfig::max_payload_packets`].
         max_payload_packets: usize,
+        /// See [`EngineConfig::max_sessions`].
+        max_sessions: usize,
         /// See [`EngineConfig::body_timeout`].
         body_timeout: Duration,
         /// See [`EngineConfig::origins`].

@@ -169,7 +169,7 @@ pub(crate) async fn run(
                 }
                 match decode_for(session.version, msg) {
                     Some(Ok(packet)) => {
-                        session.on_packet(packet, false, false);
+                        session.on_packet(packet, false, false, None);
                     }
                     Some(Err(e)) => {
                         tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "malformed frame");

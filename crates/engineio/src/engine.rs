@@ -421,6 +421,13 @@ impl Engine {
         transport: TransportKind,
         b64: bool,
     ) -> Result<(Response<Bytes>, Sid), (RequestError, ErrorContext)> {
+        let limit = self.ctx.config.max_sessions;
+        if self.ctx.table().len() >= limit {
+            return Err((
+                RequestError::TooManySessions,
+                ErrorContext::TooManySessions { limit },
+            ));
+        }
         let sid = Sid::generate();
         let request = HandshakeRequest::from_parts(parts);
         let ctx = &self.ctx;

@@ -20,6 +20,9 @@ pub enum RequestError {
     Forbidden(Option<String>),
     /// Code 5 `Unsupported protocol version`: `EIO` missing, not `4`, or `3` when not allowed.
     UnsupportedProtocolVersion,
+    /// Ours, code 4 `Too many sessions` with HTTP `503`: a handshake past
+    /// [`EngineConfig::max_sessions`](crate::EngineConfig::max_sessions).
+    TooManySessions,
 }
 
 impl RequestError {
@@ -30,7 +33,7 @@ impl RequestError {
             RequestError::UnknownSid => 1,
             RequestError::BadHandshakeMethod => 2,
             RequestError::BadRequest => 3,
-            RequestError::Forbidden(_) => 4,
+            RequestError::Forbidden(_) | RequestError::TooManySessions => 4,
             RequestError::UnsupportedProtocolVersion => 5,
         }
     }
@@ -45,6 +48,7 @@ impl RequestError {
             RequestError::Forbidden(Some(m)) => m,
             RequestError::Forbidden(None) => "Forbidden",
             RequestError::UnsupportedProtocolVersion => "Unsupported protocol version",
+            RequestError::TooManySessions => "Too many sessions",
         }
     }
 
@@ -52,6 +56,7 @@ impl RequestError {
     pub(crate) fn polling_response(&self) -> Response<Bytes> {
         let status = match self {
             RequestError::Forbidden(_) => StatusCode::FORBIDDEN,
+            RequestError::TooManySessions => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         let body = serde_json::json!({ "code": self.code(), "message": self.message() });
@@ -65,11 +70,14 @@ impl RequestError {
         res
     }
 
-    /// The HTTP answer for a refused WebSocket handshake: always 400, the message as text, before
-    /// any `101`.
+    /// The HTTP answer for a refused WebSocket handshake: 400 (503 past `max_sessions`), the
+    /// message as text, before any `101`.
     pub(crate) fn websocket_response(&self) -> Response<Bytes> {
         let mut res = Response::new(Bytes::from(self.message().to_owned()));
-        *res.status_mut() = StatusCode::BAD_REQUEST;
+        *res.status_mut() = match self {
+            RequestError::TooManySessions => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        };
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("text/html"),

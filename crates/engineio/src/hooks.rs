@@ -173,6 +173,11 @@ pub enum ErrorContext {
         /// The method.
         method: String,
     },
+    /// Code 4 with `503`: a handshake past `max_sessions`.
+    TooManySessions {
+        /// The limit.
+        limit: usize,
+    },
     /// Code 4: refused by `origins`.
     OriginRefused {
         /// The `Origin` (or `Referer`) header, if any.

@@ -46,6 +46,7 @@
 //! | response headers, refusals | [`EngineConfig::initial_headers`], [`EngineConfig::headers`], [`EngineConfig::connection_error`] | none |
 //! | slow or dead clients | [`EngineConfig::max_buffer_size`], the heartbeat | 16 MiB |
 //! | bodies, payloads | [`EngineConfig::max_http_buffer_size`], [`EngineConfig::max_payload_packets`], [`EngineConfig::body_timeout`] | 1 MB, 10,000, 30 s |
+//! | open sessions (handshake floods) | [`EngineConfig::max_sessions`] (ours) | 100,000 |
 //! | connections, request heads | [`ServeConfig`] with [`serve_with`] | unbounded connections; 30 s, 64 KiB, 100 headers |
 //!
 //! Every check on a request runs in Node's order: transport (code 0), session id (1), the

@@ -24,6 +24,7 @@ use crate::adapter::{
     NamespaceHandle, Responses,
 };
 use crate::client::Resolved;
+use crate::guard::{self, Site};
 use crate::namespace::Namespace;
 use crate::rooms::{RoomEvent, RoomLimits};
 
@@ -72,7 +73,12 @@ pub(crate) struct Registry {
     room_limits: RoomLimits,
     /// `cleanupEmptyChildNamespaces`.
     cleanup_empty_children: bool,
+    /// Node's `io.on("new_namespace")` listeners.
+    created: RwLock<Vec<CreatedFn>>,
 }
+
+/// A listener for namespaces created (Node's `new_namespace` event).
+pub(crate) type CreatedFn = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
 impl Registry {
     pub(crate) fn new(room_limits: RoomLimits, cleanup_empty_children: bool) -> Self {
@@ -82,6 +88,32 @@ impl Registry {
             adapter: RwLock::new(Arc::new(LocalAdapter)),
             room_limits,
             cleanup_empty_children,
+            created: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Adds a `new_namespace` listener.
+    pub(crate) fn on_created(&self, f: CreatedFn) {
+        self.created
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(f);
+    }
+
+    /// Tells the `new_namespace` listeners (a panic is logged; the others still run).
+    fn announce(&self, ns: &Namespace) {
+        let listeners = self
+            .created
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let site = Site {
+            nsp: ns.name(),
+            sid: "",
+            what: "new_namespace",
+        };
+        for l in listeners {
+            guard::call(site, || l(ns));
         }
     }
 
@@ -103,13 +135,21 @@ impl Registry {
         // lock, and a namespace made meanwhile by another caller wins.
         let factory = self.adapter();
         let made = Namespace::new(name.clone(), factory.as_ref(), self.room_limits);
-        let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        map.entry(name)
-            .or_insert_with(|| {
-                tracing::debug!(target: "socketio::namespace", name = %made.name(), "created");
-                made
-            })
-            .clone()
+        let (ns, created) = {
+            let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+            match map.get(&name) {
+                Some(existing) => (existing.clone(), false),
+                None => {
+                    map.insert(name, made.clone());
+                    (made, true)
+                }
+            }
+        };
+        if created {
+            tracing::debug!(target: "socketio::namespace", name = %ns.name(), "created");
+            self.announce(&ns);
+        }
+        ns
     }
 
     /// Every namespace by name (parents are not in it).
@@ -233,6 +273,7 @@ impl Registry {
             .unwrap_or_else(|e| e.into_inner())
             .push(child.clone());
         tracing::debug!(target: "socketio::namespace", %name, parent = %parent.ns.name(), "dynamic namespace created");
+        self.announce(&child);
         if self.cleanup_empty_children {
             let registry = Arc::downgrade(self);
             let children = Arc::downgrade(&parent.children);

@@ -361,6 +361,28 @@ impl Server {
         self.0.registry.of(name)
     }
 
+    /// A listener for every namespace created from now on, static (`io.of(name)`) or a dynamic
+    /// parent's child (Node's `io.on("new_namespace", fn)`). It runs before the namespace
+    /// takes its first client, so it may add middleware and handlers.
+    ///
+    /// ```
+    /// let io = socketio::Server::new();
+    /// io.on_new_namespace(|ns| {
+    ///     println!("namespace {} created", ns.name());
+    ///     ns.on_connection(|socket| {
+    ///         let _ = socket.emit("welcome", &());
+    ///     });
+    /// });
+    /// let _chat = io.of("/chat");
+    /// ```
+    #[doc(alias = "new_namespace")]
+    pub fn on_new_namespace<F>(&self, f: F)
+    where
+        F: Fn(&Namespace) + Send + Sync + 'static,
+    {
+        self.0.registry.on_created(Arc::new(f));
+    }
+
     /// Sets the adapter (Node's `io.adapter(v)`): every namespace, existing and future, gets
     /// one from `factory`. The default is [`LocalAdapter`](crate::LocalAdapter) (one node). Dynamic parent
     /// namespaces keep their own, which reaches their children.

@@ -64,6 +64,9 @@ pub(crate) struct State {
     pub(crate) ws_b64: bool,
 }
 
+/// The right to hand the handler messages of one session (see [`SessionInner::turn`]).
+pub(crate) struct Turn<'a>(#[allow(dead_code)] MutexGuard<'a, ()>);
+
 /// The session's WebSocket write side, set once the session is on it.
 pub(crate) struct WsOut {
     pub(crate) writer: Arc<WsWriter>,
@@ -89,6 +92,10 @@ pub(crate) struct SessionInner {
     pub(crate) data: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
     /// Called once the session has moved to the WebSocket (Node's `socket.on("upgrade")`).
     pub(crate) on_upgrade: Mutex<Vec<UpgradeFn>>,
+    /// Held while the handler takes a message: a POST still delivering when the upgrade
+    /// completes, and the WebSocket's reader, take turns, so the handler's calls for one
+    /// session come one at a time, as [`Handler`] promises.
+    delivery: Mutex<()>,
 }
 
 /// Bytes a packet occupies in the outbound bound (its payload; framing is small and bounded).
@@ -138,6 +145,7 @@ impl SessionInner {
             notify: Notify::new(),
             data: Mutex::new(None),
             on_upgrade: Mutex::new(Vec::new()),
+            delivery: Mutex::new(()),
         }
     }
 
@@ -239,14 +247,23 @@ impl SessionInner {
         }
     }
 
+    /// The turn to hand messages to the handler, for a caller delivering several in a row (a
+    /// POST's payload): held across them, so that a WebSocket upgraded meanwhile delivers its
+    /// own only after them, in the client's order.
+    pub(crate) fn turn(&self) -> Turn<'_> {
+        Turn(self.delivery.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     /// Handles a packet from the client. Returns the state machine's reply for the caller to act
     /// on the probe cases; the common ones are handled here. `wake_driver`: the caller is not
     /// the session's driver, which must recompute its timers (a pong re-arms the ping).
+    /// `turn`: the caller holds the delivery turn already ([`SessionInner::turn`]).
     pub(crate) fn on_packet(
         self: &Arc<Self>,
         packet: Packet,
         on_probe: bool,
         wake_driver: bool,
+        turn: Option<&Turn<'_>>,
     ) -> Option<Reply> {
         tracing::trace!(target: "engineio::packet", sid = %self.sid, ?packet, on_probe, "received");
         let reply = {
@@ -272,9 +289,12 @@ impl SessionInner {
                     _ => return None,
                 };
                 let socket = self.socket();
-                if !self.guarded("on_message", || {
+                let own_turn = turn.is_none().then(|| self.turn());
+                let delivered = self.guarded("on_message", || {
                     self.ctx.handler.on_message(&socket, message)
-                }) {
+                });
+                drop(own_turn);
+                if !delivered {
                     self.close(CloseReason::TransportError, false);
                 }
                 None

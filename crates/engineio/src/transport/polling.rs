@@ -205,10 +205,12 @@ where
         PayloadKind::Text
     };
     let max_packets = session.ctx.config.max_payload_packets;
+    // The whole payload in one turn: a WebSocket upgraded meanwhile waits for it.
+    let turn = session.turn();
     for packet in decode_payload(body, session.version, kind, max_packets) {
         match packet {
             Ok(packet) => {
-                session.on_packet(packet, false, true);
+                session.on_packet(packet, false, true, Some(&turn));
             }
             Err(e) => {
                 tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "malformed payload");
@@ -217,6 +219,7 @@ where
             }
         }
     }
+    drop(turn);
     let mut res = Response::new(Bytes::from_static(b"ok"));
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));

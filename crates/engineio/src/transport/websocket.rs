@@ -208,7 +208,7 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
                 return;
             }
         };
-        match session.on_packet(packet, true, true) {
+        match session.on_packet(packet, true, true, None) {
             Some(Reply::SendProbePong) => {
                 let framing = Framing {
                     version: session.version,
@@ -228,6 +228,13 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
                 SessionInner::release_get_with_noop(&mut st);
             }
             Some(Reply::UpgradeComplete) => {
+                let closed = session.lock().closed.is_some();
+                if closed {
+                    // Closed meanwhile: the upgrade does nothing. (A close from here on finds
+                    // no `upgrade_tx`, and the connection is dropped below.)
+                    conn.close(None, Duration::from_secs(1)).await;
+                    return;
+                }
                 let tx = {
                     let mut st = session.lock();
                     SessionInner::release_get_with_noop(&mut st);
