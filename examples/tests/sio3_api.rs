@@ -53,7 +53,7 @@ fn assert_echoed(r: &[Value]) {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_new_no_args() {
     with_timeout(LIMIT, async {
         let io = Server::new();
@@ -74,7 +74,7 @@ async fn server_new_no_args() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_with_options() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(
@@ -107,7 +107,7 @@ async fn server_with_options() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_options_passed_through() {
     with_timeout(LIMIT, async {
         // Without `allow_eio3`, socket.io-client 2.x is refused, as in Node.
@@ -143,7 +143,7 @@ async fn engine_options_passed_through() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_listen_on_a_port() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -191,7 +191,7 @@ async fn seed_example(running: examples::attach::Running) {
     running.shutdown().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_example_plain_http() {
     with_timeout(LIMIT, async {
         let running = examples::attach::plain_http(([127, 0, 0, 1], 0).into())
@@ -202,7 +202,7 @@ async fn seed_example_plain_http() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_example_express_axum() {
     with_timeout(LIMIT, async {
         let running = examples::attach::express(([127, 0, 0, 1], 0).into())
@@ -213,7 +213,7 @@ async fn seed_example_express_axum() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_example_koa() {
     with_timeout(LIMIT, async {
         let running = examples::attach::koa(([127, 0, 0, 1], 0).into())
@@ -224,7 +224,7 @@ async fn seed_example_koa() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_getter_setter() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -261,7 +261,7 @@ impl socketio::AdapterFactory for Counting {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adapter_getter_setter() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -336,7 +336,7 @@ async fn origins_case(origins: engineio::Origins, mode: &str) {
     s.close().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn origins_list() {
     with_timeout(LIMIT, async {
         let io = Server::new();
@@ -348,7 +348,7 @@ async fn origins_list() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn origins_fn() {
     with_timeout(LIMIT, async {
         for mode in ["polling", "websocket"] {
@@ -361,7 +361,7 @@ async fn origins_fn() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_sockets_is_root() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -391,7 +391,7 @@ async fn server_sockets_is_root() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bind_user_built_engine() {
     with_timeout(LIMIT, async {
         let io = Server::new();
@@ -446,7 +446,7 @@ impl engineio::Handler for Counted {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn onconnection_raw_session() {
     with_timeout(LIMIT, async {
         let io = Server::new();
@@ -483,7 +483,7 @@ async fn onconnection_raw_session() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_namespace() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -543,7 +543,7 @@ async fn waited(p: &mut sio_common::ClientProcess) -> Value {
     step(&r, "wait", "a")["args"].clone()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_emit_reaches_all() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -568,7 +568,7 @@ async fn server_emit_reaches_all() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_close() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -600,7 +600,7 @@ async fn server_close() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_use_middleware() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -656,7 +656,7 @@ async fn server_use_middleware() {
 // ---------------------------------------------------------------------------------------------
 // Namespace
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_connection_event() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -708,7 +708,7 @@ fn ids(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_connected_and_clients() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -745,7 +745,7 @@ async fn namespace_connected_and_clients() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_use() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -847,7 +847,7 @@ async fn facts(client: Client, mode: &str) -> (Value, Value) {
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_id_client_conn_request() {
     with_timeout(LIMIT, async {
         for (client, mode) in [(Client::V4, "websocket"), (Client::V2, "polling")] {
@@ -870,7 +870,7 @@ async fn socket_id_client_conn_request() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_emit_binary() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -913,7 +913,7 @@ async fn socket_emit_binary() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_join_leave_rooms() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -962,7 +962,7 @@ async fn socket_join_leave_rooms() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_to_and_in_room() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());
@@ -1007,7 +1007,7 @@ async fn socket_to_and_in_room() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_compress() {
     with_timeout(LIMIT, async {
         let io = Server::with_config(fast_config().build());

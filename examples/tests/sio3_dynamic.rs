@@ -25,7 +25,7 @@ fn names(children: &[socketio::Namespace]) -> Vec<String> {
     v
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn regex_parent_creates_children_before_their_middleware() {
     with_timeout(LIMIT, async {
         let io = socketio::Server::with_config(fast_config().build());
@@ -78,7 +78,7 @@ async fn regex_parent_creates_children_before_their_middleware() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parents_in_creation_order_first_match_wins() {
     with_timeout(LIMIT, async {
         let io = socketio::Server::with_config(fast_config().build());
@@ -117,7 +117,7 @@ async fn parents_in_creation_order_first_match_wins() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handlers_are_copied_at_creation() {
     with_timeout(LIMIT, async {
         let io = socketio::Server::with_config(fast_config().build());
@@ -147,7 +147,7 @@ async fn handlers_are_copied_at_creation() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parent_emits_reach_every_child_and_fetch_sockets_fails() {
     with_timeout(LIMIT, async {
         let io = socketio::Server::with_config(fast_config().build());
@@ -201,7 +201,7 @@ async fn parent_emits_reach_every_child_and_fetch_sockets_fails() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn predicate_sees_the_auth() {
     with_timeout(LIMIT, async {
         let io = socketio::Server::with_config(fast_config().build());
@@ -293,7 +293,7 @@ async fn cleanup(on: bool) -> Vec<String> {
     left
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_empty_child_namespaces() {
     with_timeout(LIMIT, async {
         assert!(cleanup(true).await.is_empty());

@@ -44,7 +44,7 @@ async fn settle() {
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handlers_any_and_off() {
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, log) = start(|socket, log| {
@@ -96,7 +96,7 @@ async fn handlers_any_and_off() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_argument_shape_skips_the_handler_and_keeps_the_connection() {
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, log) = start(|socket, log| {
@@ -120,7 +120,7 @@ async fn wrong_argument_shape_skips_the_handler_and_keeps_the_connection() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn packet_middleware_error_goes_to_the_error_handlers_and_sends_nothing() {
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, log) = start(|socket, log| {
@@ -152,7 +152,7 @@ async fn packet_middleware_error_goes_to_the_error_handlers_and_sends_nothing() 
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acks_are_single_use_and_outgoing_any_sees_emits() {
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, log) = start(|socket, log| {
@@ -185,7 +185,7 @@ async fn acks_are_single_use_and_outgoing_any_sees_emits() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_reasons_and_rooms_while_disconnecting() {
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, log) = start(|socket, log| {
@@ -237,7 +237,7 @@ async fn disconnect_reasons_and_rooms_while_disconnecting() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_of_one_socket_arrive_in_order() {
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, log) = start(|socket, log| {
@@ -266,7 +266,7 @@ async fn events_of_one_socket_arrive_in_order() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conn_upgrade_event_fires_when_polling_moves_to_websocket() {
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, log) = start(|socket, log| {

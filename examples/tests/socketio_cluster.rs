@@ -355,7 +355,7 @@ async fn server_side_emit_with_acks() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_side_emit_alone_answers_empty_at_once() {
     let io = Server::new();
     let start = std::time::Instant::now();

@@ -129,7 +129,7 @@ async fn churn_while_broadcasting_loses_and_duplicates_nothing() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joining_past_the_room_limit_is_refused() {
     with_timeout(Duration::from_secs(30), async {
         let limits = {
@@ -182,7 +182,7 @@ async fn joining_past_the_room_limit_is_refused() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acks_for_ids_never_sent_are_ignored() {
     with_timeout(Duration::from_secs(30), async {
         let (io, addr) = server(RoomLimits::default()).await;
@@ -198,7 +198,7 @@ async fn acks_for_ids_never_sent_are_ignored() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attachments_that_never_come_close_the_connection_after_the_bound() {
     with_timeout(Duration::from_secs(30), async {
         let config = ServerConfig::builder()
@@ -254,7 +254,7 @@ async fn poll(addr: SocketAddr, sid: &str) -> String {
         .text()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn volatile_skips_a_polling_client_between_polls_and_except_subtracts() {
     with_timeout(Duration::from_secs(30), async {
         let (io, addr) = server(RoomLimits::default()).await;
