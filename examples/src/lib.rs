@@ -2,3 +2,4 @@
 
 pub mod attach;
 pub mod conformance;
+pub mod redis_fixture;

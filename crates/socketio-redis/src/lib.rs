@@ -1,6 +1,98 @@
-//! Sans-IO wire layer of a Redis adapter for Socket.IO servers, byte-compatible with Node's
+//! A Redis adapter for the `socketio` crate, wire-compatible with Node's
 //! `@socket.io/redis-adapter` 8.x in its classic mode (`createAdapter(pub, sub)`: PUBLISH and
-//! PSUBSCRIBE) and with `@socket.io/redis-emitter` 5.x.
+//! PSUBSCRIBE) and with `@socket.io/redis-emitter` 5.x, so Rust and Node nodes share one
+//! cluster; and the sans-IO wire layer it is built on.
+//!
+//! # The adapter
+//!
+//! ```no_run
+//! use socketio::Server;
+//! use socketio_redis::{RedisAdapter, RedisAdapterConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let io = Server::new();
+//! // Inside a Tokio runtime; connects in the background (Redis may be down at start).
+//! io.set_adapter(RedisAdapter::with_config(
+//!     "redis://127.0.0.1:6379",
+//!     RedisAdapterConfig::default().with_prefix("socket.io"),
+//! )?);
+//! io.on_connection(|socket| {
+//!     let _ = socket.join("news");
+//! });
+//! io.listen(("0.0.0.0", 3000)).await?;
+//! // Reaches the members of "news" on every node, Node nodes included.
+//! io.to("news").emit("headline", &"hello")?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! One [`RedisAdapter`] per [`Server`](socketio::Server): it holds two Redis connections, a
+//! publisher and one subscriber for every namespace, so `PUBSUB NUMSUB` of each
+//! `socket.io-request#<nsp>#` counts exactly one subscription per node (Node counts its peers
+//! that way). Each namespace gets its own node uid. Broadcasts go to `socket.io#<nsp>#` (or
+//! `socket.io#<nsp>#<room>#` for exactly one room) in notepack MessagePack; requests and
+//! responses go to the request channel and the shared response channel, as Node's defaults.
+//! A node ignores its own messages; a `local` broadcast is never published.
+//!
+//! ## Client: `redis` (redis-rs), and why
+//!
+//! The deciding features are reconnection and resubscription after a Redis restart. The
+//! adapter uses the `redis` crate's plain RESP2 connections (a multiplexed connection to
+//! publish, an `aio::PubSub` to subscribe) and owns their life itself: its subscriber task
+//! notices a lost connection at once (end of stream) or within 5 s (an unanswered PING),
+//! reconnects with back-off (100 ms to 2 s, for ever) and subscribes every namespace again;
+//! its publisher reconnects on the next message. redis-rs' `ConnectionManager` can resubscribe
+//! too, but only over RESP3 and only within its retry budget unless a command is sent; `fred`
+//! resubscribes by itself but brings a second client model and more to build. Owning the loop
+//! keeps the behaviour in an outage exact and documented (below), on Redis 5 to 7.
+//!
+//! ## Compatibility
+//!
+//! | peer | works |
+//! |---|---|
+//! | `@socket.io/redis-adapter` 8.0–8.3, `createAdapter` (default options, same `key`) | broadcasts with rooms/except/`volatile`/`compress`, broadcasts with acks and client counts, fetchSockets (`data`, handshake, rooms), socketsJoin/Leave, disconnectSockets, serverSideEmit with and without acks, allRooms (answered), legacy `allSockets` (answered) |
+//! | `@socket.io/redis-adapter` 7.x, `socket.io-redis` 6.x | the same, legacy single-socket join/leave/disconnect included; dates differ (7.x cannot read notepack 3 timestamps) |
+//! | `@socket.io/redis-emitter` 5.x (and emitters copying it) | emit to all, rooms, socket ids, except, other namespaces, `volatile`, `compress`, socketsJoin/Leave, disconnectSockets, serverSideEmit |
+//! | `createShardedAdapter`, Redis Streams adapter | no: another protocol |
+//!
+//! Rooms from Node that are numbers (`socket.join(123)`) reach a Rust socket in the room
+//! `"123"`. The reverse is a Node quirk: a Rust broadcast to the string room `"123"` does not
+//! reach a Node socket that joined the *number* `123` (Node matches room keys exactly).
+//!
+//! ## Sticky sessions
+//!
+//! HTTP long-polling is a series of requests that must all reach the node holding the
+//! session (else `400 Session ID unknown`), and so must the WebSocket upgrade. Across
+//! machines, put a load balancer with affinity in front (cookie-based, or nginx `ip_hash` /
+//! `hash $remote_addr consistent`, with `Upgrade`/`Connection` headers passed and
+//! `proxy_read_timeout` above `pingInterval + pingTimeout`), or let clients use
+//! `transports: ["websocket"]`, which needs no affinity. One Rust process already uses every
+//! core, so no sticky layer is needed inside a host (unlike Node's `cluster`).
+//!
+//! ## When Redis is down or restarting
+//!
+//! - Local delivery goes on: an emit reaches this node's sockets, and its publication is
+//!   dropped; `publish` never fails the local operation because of Redis.
+//! - What is dropped: every message published while the publisher has no connection (it tries
+//!   to reconnect at most once per back-off step), and every message past
+//!   [`RedisAdapterConfig::publish_queue`] (4096) waiting while Redis is slow; both are logged
+//!   at `warn` (the first drop, then the count once Redis is back). Redis pub/sub is
+//!   at-most-once anyway: messages published by other nodes during the gap are lost too.
+//! - The node count keeps its last value while Redis cannot be asked, so calls that wait on
+//!   other nodes (fetch sockets, server-side emit with acks, broadcasts with acks) fail after
+//!   their timeout instead of answering with this node alone. Their waiting entries are
+//!   dropped at that timeout, so nothing grows while Redis is away.
+//! - The subscriber resubscribes by itself when Redis is back; the count follows within
+//!   [`RedisAdapterConfig::server_count_interval`] (1 s).
+//! - A malformed message on any channel (garbage, truncated MessagePack, JSON of the wrong
+//!   shape, an unknown request type, past [`DecodeLimits`]) is logged at `debug` and dropped.
+//!
+//! The node count is a cached `PUBSUB NUMSUB`, refreshed every
+//! [`server_count_interval`](RedisAdapterConfig::server_count_interval): a node that has
+//! just joined is counted within that interval (the `socketio` crate publishes a broadcast
+//! only when it counts more than one node).
+//!
+//! # The wire layer
 //!
 //! No Redis client, no sockets, no tasks: bytes go in, typed messages come out, and the
 //! reverse. A Rust node built on it joins a cluster of Node nodes (same prefix, same classic
@@ -9,7 +101,7 @@
 //! ClusterAdapter family (`createShardedAdapter`, the Redis Streams adapter) speaks another
 //! protocol and is not covered.
 //!
-//! # Quick start
+//! ## Wire quick start
 //!
 //! ```
 //! use bytes::Bytes;
@@ -52,7 +144,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Layout
+//! ## Layout
 //!
 //! Bottom to top; lower modules never name upper ones:
 //!
@@ -67,8 +159,9 @@
 //! | `id` | [`generate_uid`], [`generate_request_id`], [`EMITTER_UID`] |
 //! | `channel` | [`Channels`], [`ChannelKind`], [`parse_broadcast_channel`], [`DEFAULT_PREFIX`] |
 //! | `wire` | the messages: [`Broadcast`], [`Request`], [`Response`] and their encoders, [`WireError`] |
+//! | `adapter` | [`RedisAdapter`] over the `redis` crate: the factory, each namespace's adapter, the publisher and subscriber tasks |
 //!
-//! # Compatibility
+//! ## Wire compatibility
 //!
 //! | peer | what is spoken |
 //! |---|---|
@@ -79,6 +172,7 @@
 //!
 //! Only the default notepack encoding is covered, not a custom `parser` option.
 
+mod adapter;
 mod channel;
 mod error;
 mod id;
@@ -91,6 +185,7 @@ mod room;
 mod testutil;
 mod wire;
 
+pub use adapter::{RedisAdapter, RedisAdapterConfig, RedisAdapterError};
 pub use channel::{parse_broadcast_channel, ChannelKind, Channels, DEFAULT_PREFIX};
 pub use error::EncodeError;
 pub use id::{generate_request_id, generate_uid, EMITTER_UID, ID_LEN};
