@@ -711,3 +711,54 @@ async fn a_handshake_flood_is_bounded_by_max_sessions() {
     })
     .await;
 }
+
+/// A dynamic child left empty while another client is in its middleware is kept: the client
+/// joins the registered namespace, not an orphan (cleanup of empty children on).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_child_is_kept_while_a_client_is_joining_it() {
+    with_timeout(Duration::from_secs(20), async {
+        let io = Server::with_config(
+            socketio::ServerConfig::builder()
+                .cleanup_empty_child_namespaces(true)
+                .build(),
+        );
+        let parent = io.of_regex(regex::Regex::new(r"^/dyn-\d+$").unwrap());
+        parent.middleware(|socket| async move {
+            let delay = socket.auth()["delay"].as_u64().unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            Ok(())
+        });
+        parent.on_connection(|socket| {
+            let _ = socket.emit("hello", &());
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+        let open = || async {
+            let mut ws = sio_common::SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+                .await
+                .unwrap();
+            ws.set_auto_pong(true);
+            let _open = ws.recv_text().await;
+            ws
+        };
+        let mut first = open().await;
+        first.join("/dyn-1", None).await;
+        // The second client is in the middleware for 500 ms...
+        let mut second = open().await;
+        second.send_text(r#"40/dyn-1,{"delay":500}"#).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // ...while the first leaves, emptying the child.
+        first.send_text("41/dyn-1,").await;
+        let reply = second.recv_data_text().await;
+        assert!(reply.starts_with("40/dyn-1,"), "{reply}");
+        let ns = io.of("/dyn-1");
+        eventually(
+            Duration::from_secs(5),
+            "the joined socket is in the registered child",
+            || ns.len() == 1,
+        )
+        .await;
+        assert_eq!(io.children_of(&parent).len(), 1);
+        io.close().await;
+    })
+    .await;
+}

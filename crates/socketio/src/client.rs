@@ -49,7 +49,8 @@ pub(crate) trait ClientHost: Send + Sync + 'static {
     fn client_limits(&self) -> ClientLimits;
     /// The namespace a client joining `name` with `auth` gets.
     fn resolve(&self, name: &str, auth: &Value) -> Resolved;
-    /// The namespace's middleware refused a socket (a dynamic child may be left empty).
+    /// A connect attempt to `ns` ended without leaving a socket there (refused, or the
+    /// connection went): a dynamic child may be left empty.
     fn after_refusal(&self, ns: &Namespace);
 }
 
@@ -319,8 +320,12 @@ impl Client {
             ProtocolRevision::V4 => Arc::from(format!("{nsp}#{}", self.conn.id()).as_str()),
         };
         let socket = Socket::new(id, ns.clone(), self.clone(), auth);
+        // The namespace counts this client as joining (taken by `resolve`) until the attempt
+        // ends, so an empty dynamic child is not removed under it.
+        let joining = Joining(ns.clone());
         if !ns.has_middleware() {
             self.finish_connect(socket);
+            self.attempt_ended(joining);
             return;
         }
         self.state().connecting.insert(nsp.clone());
@@ -329,13 +334,17 @@ impl Client {
             let result = ns.run_middleware(&socket).await;
             client.state().connecting.remove(&nsp);
             match result {
-                None => client.abort(),
-                Some(Ok(())) => client.finish_connect(socket),
+                None => {
+                    client.attempt_ended(joining);
+                    client.abort();
+                }
+                Some(Ok(())) => {
+                    client.finish_connect(socket);
+                    client.attempt_ended(joining);
+                }
                 Some(Err(e)) => {
                     tracing::debug!(target: "socketio::namespace", sid = %client.conn.id(), %nsp, error = %e, "refused by middleware");
-                    if let Some(host) = client.host.upgrade() {
-                        host.after_refusal(&ns);
-                    }
+                    client.attempt_ended(joining);
                     let payload = match client.rev {
                         ProtocolRevision::V5 => {
                             let mut m = serde_json::Map::new();
@@ -354,6 +363,18 @@ impl Client {
                 }
             }
         });
+    }
+
+    /// A connect attempt ended (joined, refused, or the connection went): a dynamic child it
+    /// leaves empty goes when cleanup is on.
+    fn attempt_ended(&self, joining: Joining) {
+        let ns = joining.0.clone();
+        drop(joining);
+        if ns.is_idle() {
+            if let Some(host) = self.host.upgrade() {
+                host.after_refusal(&ns);
+            }
+        }
     }
 
     fn finish_connect(self: &Arc<Self>, socket: Socket) {
@@ -398,6 +419,15 @@ impl Client {
             return self.abort();
         }
         socket.open();
+    }
+}
+
+/// One client counted as joining a namespace ([`Namespace::begin_connect`]) until dropped.
+struct Joining(Namespace);
+
+impl Drop for Joining {
+    fn drop(&mut self) {
+        self.0.end_connect();
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 
 use serde::Serialize;
@@ -42,6 +42,8 @@ pub(crate) struct NamespaceInner {
     listeners: RwLock<Listeners>,
     pub(crate) rooms: Rooms,
     adapter: RwLock<Arc<dyn Adapter>>,
+    /// Clients between resolving this namespace and joining it (or being refused).
+    connecting: AtomicUsize,
     /// Ack ids, shared by the sockets of the namespace as in Node, so one broadcast with acks
     /// uses one id for all its recipients.
     ack_ids: AtomicU64,
@@ -98,6 +100,7 @@ impl Namespace {
                 listeners: RwLock::new(Listeners::default()),
                 rooms: Rooms::new(limits),
                 adapter: RwLock::new(factory.create(NamespaceHandle(handle))),
+                connecting: AtomicUsize::new(0),
                 ack_ids: AtomicU64::new(0),
             }
         }))
@@ -201,6 +204,21 @@ impl Namespace {
         let mut l = self.listeners_mut();
         l.middleware.extend(middleware);
         l.connection.extend(connection);
+    }
+
+    /// A client resolved this namespace and is about to join it.
+    pub(crate) fn begin_connect(&self) {
+        self.0.connecting.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// That client joined, or was refused, or went away.
+    pub(crate) fn end_connect(&self) {
+        self.0.connecting.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// No socket, and no client on its way in: a dynamic child may be removed.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.0.connecting.load(Ordering::Acquire) == 0 && self.is_empty()
     }
 
     pub(crate) fn has_middleware(&self) -> bool {

@@ -212,8 +212,17 @@ impl Registry {
     /// The namespace a client joining `name` with `auth` gets: the exact match (synchronous),
     /// else the first parent that matches, which creates the child. Regex parents answer at
     /// once; from the first predicate parent on, the answer is a future.
+    ///
+    /// The namespace returned counts one more client connecting to it
+    /// ([`Namespace::begin_connect`], under the registry's lock), until the client calls
+    /// [`Namespace::end_connect`]: an empty dynamic child is not removed meanwhile, so no socket
+    /// joins a namespace that is no longer registered.
     pub(crate) fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Resolved {
-        if let Some(ns) = self.get(name) {
+        let found = {
+            let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+            map.get(name).inspect(|ns| ns.begin_connect()).cloned()
+        };
+        if let Some(ns) = found {
             return Resolved::Found(ns);
         }
         if self.parents.is_empty() {
@@ -250,10 +259,15 @@ impl Registry {
         Resolved::Missing
     }
 
-    /// Creates (or, if one was made in the meantime, returns) the child `name` of `parent`.
+    /// Creates (or, if one was made in the meantime, returns) the child `name` of `parent`, with
+    /// one client counted as connecting to it (see [`Registry::resolve`]).
     fn create_child(self: &Arc<Self>, parent: &Parent, name: &str) -> Namespace {
-        if let Some(existing) = self.get(name) {
-            return existing;
+        {
+            let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(existing) = map.get(name) {
+                existing.begin_connect();
+                return existing.clone();
+            }
         }
         // As in `of`: the factory runs outside the lock.
         let factory = self.adapter();
@@ -262,8 +276,10 @@ impl Registry {
         let child = {
             let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
             if let Some(existing) = map.get(name) {
+                existing.begin_connect();
                 return existing.clone();
             }
+            made.begin_connect();
             map.insert(name.to_owned(), made.clone());
             made
         };
@@ -311,7 +327,7 @@ impl Registry {
 
 /// `cleanupEmptyChildNamespaces`: drops `ns` from the server and its parent once empty.
 fn remove_if_empty(registry: &Weak<Registry>, children: &Weak<Children>, ns: &Namespace) {
-    if !ns.is_empty() {
+    if !ns.is_idle() {
         return;
     }
     if let Some(registry) = registry.upgrade() {
@@ -319,6 +335,10 @@ fn remove_if_empty(registry: &Weak<Registry>, children: &Weak<Children>, ns: &Na
             .namespaces
             .write()
             .unwrap_or_else(|e| e.into_inner());
+        // Checked again under the lock a connecting client is counted under.
+        if !ns.is_idle() {
+            return;
+        }
         if map.get(ns.name()).is_some_and(|n| Arc::ptr_eq(&n.0, &ns.0)) {
             map.remove(ns.name());
             tracing::debug!(target: "socketio::namespace", name = %ns.name(), "empty dynamic namespace removed");
