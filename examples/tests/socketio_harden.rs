@@ -762,3 +762,207 @@ async fn an_empty_child_is_kept_while_a_client_is_joining_it() {
     })
     .await;
 }
+
+/// A server for the `compress(false)` tests: `big` (2 KiB, past every compression threshold)
+/// on the events `normal` and `plain`, the latter with `compress(false)`, to the socket and
+/// through a broadcast to its own room.
+async fn compress_server() -> (Server, SocketAddr) {
+    let io = Server::new();
+    io.set_engine_options(|e| {
+        e.per_message_deflate = Some(engineio::PerMessageDeflate::default());
+    })
+    .unwrap();
+    let big = "x".repeat(2048);
+    let io2 = io.clone();
+    io.on_connection(move |socket| {
+        let big = big.clone();
+        let b = big.clone();
+        socket.on("normal", move |s, _: socketio::Args, _ack| {
+            let _ = s.emit("big", &b);
+        });
+        let b = big.clone();
+        let io = io2.clone();
+        socket.on("plain", move |s, _: socketio::Args, _ack| {
+            let _ = s.compress(false).emit("big", &b);
+            let _ = io.to(s.id().to_owned()).compress(false).emit("big", &b);
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    (io, addr)
+}
+
+/// A WebSocket frame as the server sent it.
+#[derive(Debug)]
+struct RawFrame {
+    rsv1: bool,
+    opcode: u8,
+    payload: Vec<u8>,
+}
+
+async fn read_frame(read: &mut (impl tokio::io::AsyncRead + Unpin)) -> RawFrame {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 2];
+    read.read_exact(&mut head).await.unwrap();
+    let mut len = u64::from(head[1] & 0x7f);
+    if len == 126 {
+        let mut b = [0u8; 2];
+        read.read_exact(&mut b).await.unwrap();
+        len = u64::from(u16::from_be_bytes(b));
+    } else if len == 127 {
+        let mut b = [0u8; 8];
+        read.read_exact(&mut b).await.unwrap();
+        len = u64::from_be_bytes(b);
+    }
+    let mut payload = vec![0u8; len as usize];
+    read.read_exact(&mut payload).await.unwrap();
+    RawFrame {
+        rsv1: head[0] & 0x40 != 0,
+        opcode: head[0] & 0x0f,
+        payload,
+    }
+}
+
+/// A masked client text frame (uncompressed).
+fn client_text(text: &str) -> Vec<u8> {
+    let mask = [1u8, 2, 3, 4];
+    let data = text.as_bytes();
+    assert!(data.len() < 126);
+    let mut frame = vec![0x81, 0x80 | data.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(data.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// `compress(false)` with permessage-deflate negotiated: that emit's frame goes without RSV1
+/// (uncompressed), on the socket and through a broadcast, while a plain emit is compressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_false_skips_per_message_deflate() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr) = compress_server().await;
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (read, mut write) = tcp.into_split();
+        let mut read = BufReader::new(read);
+        write
+            .write_all(
+                b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n\
+                  Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                  Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            read.read_line(&mut line).await.unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("permessage-deflate"),
+            "{head}"
+        );
+        let open = read_frame(&mut read).await;
+        assert_eq!(open.payload.first(), Some(&b'0'), "{open:?}");
+        write.write_all(&client_text("40")).await.unwrap();
+        let connected = read_frame(&mut read).await;
+        assert!(connected.payload.starts_with(b"40"), "{connected:?}");
+
+        write
+            .write_all(&client_text(r#"42["normal"]"#))
+            .await
+            .unwrap();
+        let normal = read_frame(&mut read).await;
+        assert_eq!(normal.opcode, 1);
+        assert!(normal.rsv1, "a 2 KiB emit is compressed by default");
+        assert!(
+            normal.payload.len() < 1024,
+            "{} bytes",
+            normal.payload.len()
+        );
+
+        write
+            .write_all(&client_text(r#"42["plain"]"#))
+            .await
+            .unwrap();
+        for what in [
+            "socket.compress(false).emit",
+            "io.to(id).compress(false).emit",
+        ] {
+            let plain = read_frame(&mut read).await;
+            assert_eq!(plain.opcode, 1);
+            assert!(!plain.rsv1, "{what}: sent compressed");
+            let text = String::from_utf8(plain.payload).unwrap();
+            assert!(text.starts_with(r#"42["big","xxx"#), "{what}: {text:.40}");
+        }
+        io.close().await;
+    })
+    .await;
+}
+
+/// On polling, a payload made only of `compress(false)` packets skips HTTP compression (Node's
+/// rule); a plain one of the same size is gzipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_false_skips_http_compression_on_polling() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr) = compress_server().await;
+        let open = http_body(
+            addr,
+            "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let sid = open
+            .split("\"sid\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_owned();
+        let post = |body: &str| {
+            format!(
+                "POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let get = format!(
+            "GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: gzip\r\n\r\n"
+        );
+        assert!(http_status(addr, &post("40"), Duration::from_secs(5)).await.contains("200"));
+        let connected = http_head_and_body(addr, &get).await;
+        assert!(connected.1.starts_with(b"40"), "{connected:?}");
+
+        assert!(http_status(addr, &post(r#"42["normal"]"#), Duration::from_secs(5)).await.contains("200"));
+        let (head, _) = http_head_and_body(addr, &get).await;
+        assert!(head.to_ascii_lowercase().contains("content-encoding: gzip"), "{head}");
+
+        assert!(http_status(addr, &post(r#"42["plain"]"#), Duration::from_secs(5)).await.contains("200"));
+        // Both `compress(false)` emits, in one payload or two.
+        let (head, body) = http_head_and_body(addr, &get).await;
+        assert!(!head.to_ascii_lowercase().contains("content-encoding"), "{head}");
+        assert!(body.starts_with(br#"42["big","xxx"#));
+        io.close().await;
+    })
+    .await;
+}
+
+/// The head and body of a one-request connection's answer.
+async fn http_head_and_body(addr: SocketAddr, request: &str) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(answer.len());
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let body = answer.get(split + 4..).unwrap_or(&[]).to_vec();
+    (head, body)
+}

@@ -290,6 +290,9 @@ impl Engine {
         let Some(opts) = self.ctx.config.http_compression else {
             return res;
         };
+        if res.extensions().get::<polling::Uncompressed>().is_some() {
+            return res;
+        }
         if res.status() != StatusCode::OK || res.body().len() < opts.threshold {
             return res;
         }

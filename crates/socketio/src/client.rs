@@ -120,22 +120,35 @@ impl Client {
     }
 
     pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
+        self.send_with(packet, true)
+    }
+
+    /// Sends one packet; `compress` false: Node's `compress(false)` (no permessage-deflate, no
+    /// HTTP compression for a payload of such packets alone).
+    pub(crate) fn send_with(&self, packet: &Packet, compress: bool) -> Result<(), EmitError> {
         tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "send");
         if packet.attachments().is_empty() {
             // One recipient, no attachments: the framed text alone, without a `Wire`.
             let text = framed_text(packet, self.rev);
-            return self
-                .conn
-                .send_packets(std::iter::once(engineio::Packet::MessageFramed(text)))
-                .map_err(|_| EmitError::Disconnected);
+            let one = std::iter::once(engineio::Packet::MessageFramed(text));
+            let sent = if compress {
+                self.conn.send_packets(one)
+            } else {
+                self.conn.send_packets_uncompressed(one)
+            };
+            return sent.map_err(|_| EmitError::Disconnected);
         }
-        self.send_wire(&Wire::encode(packet, self.rev))
+        self.send_wire(&Wire::encode(packet, self.rev), compress)
     }
 
-    pub(crate) fn send_wire(&self, wire: &Wire) -> Result<(), EmitError> {
-        self.conn
-            .send_packets(wire.packets().iter().cloned())
-            .map_err(|_| EmitError::Disconnected)
+    pub(crate) fn send_wire(&self, wire: &Wire, compress: bool) -> Result<(), EmitError> {
+        let packets = wire.packets().iter().cloned();
+        let sent = if compress {
+            self.conn.send_packets(packets)
+        } else {
+            self.conn.send_packets_uncompressed(packets)
+        };
+        sent.map_err(|_| EmitError::Disconnected)
     }
 
     pub(crate) fn remove(&self, nsp: &str) {

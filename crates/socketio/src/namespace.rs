@@ -438,6 +438,7 @@ impl Namespace {
         let mut v5: Option<Wire> = None;
         let mut v4: Option<Wire> = None;
         let mut reached = 0;
+        let compress = opts.flags.compress != Some(false);
         for socket in self.local_targets(opts) {
             let client = &socket.0.client;
             if opts.flags.volatile && !client.conn.is_writable() {
@@ -452,7 +453,7 @@ impl Namespace {
                 }
             };
             before_send(&socket);
-            if client.send_wire(encoded).is_ok() {
+            if client.send_wire(encoded, compress).is_ok() {
                 reached += 1;
             }
         }

@@ -32,7 +32,7 @@ use crate::request::HandshakeRequest;
 pub(crate) enum Transport {
     Polling {
         /// The GET waiting for packets.
-        get: Option<oneshot::Sender<Vec<Packet>>>,
+        get: Option<oneshot::Sender<Polled>>,
         /// A POST body is being read.
         post_active: bool,
     },
@@ -44,6 +44,8 @@ pub(crate) struct State {
     pub(crate) transport: Transport,
     pub(crate) queue: VecDeque<Packet>,
     pub(crate) queued_bytes: usize,
+    /// A packet in `queue` may be compressed (not every one was sent `compress(false)`).
+    pub(crate) queue_compress: bool,
     /// Set once: the reason the session closed (the handler has been or is being told).
     pub(crate) closed: Option<CloseReason>,
     /// Removed from the session table; the driver exits.
@@ -62,6 +64,22 @@ pub(crate) struct State {
     pub(crate) polling_b64: bool,
     /// Binary as base64 on the WebSocket (`b64` on the WebSocket request).
     pub(crate) ws_b64: bool,
+}
+
+/// A polling payload and whether HTTP compression may apply to it (not when every packet was
+/// sent `compress(false)`).
+pub(crate) struct Polled {
+    pub(crate) packets: Vec<Packet>,
+    pub(crate) compress: bool,
+}
+
+impl From<Vec<Packet>> for Polled {
+    fn from(packets: Vec<Packet>) -> Self {
+        Polled {
+            packets,
+            compress: true,
+        }
+    }
 }
 
 /// The right to hand the handler messages of one session (see [`SessionInner::turn`]).
@@ -131,6 +149,7 @@ impl SessionInner {
                 transport,
                 queue: VecDeque::new(),
                 queued_bytes: 0,
+                queue_compress: false,
                 closed: None,
                 finished: false,
                 upgrade_tx: None,
@@ -163,6 +182,18 @@ impl SessionInner {
         self: &Arc<Self>,
         packets: impl IntoIterator<Item = Packet>,
     ) -> Result<(), SendError> {
+        self.enqueue_with(packets, true)
+    }
+
+    /// As [`SessionInner::enqueue`]; `compress` false: no permessage-deflate for these frames,
+    /// and no HTTP compression for a polling payload made only of such packets (Node's
+    /// `send(data, {compress: false})`). Packets queued before the session is on its WebSocket
+    /// are framed with the session's default when it gets there.
+    pub(crate) fn enqueue_with(
+        self: &Arc<Self>,
+        packets: impl IntoIterator<Item = Packet>,
+        compress: bool,
+    ) -> Result<(), SendError> {
         let mut st = self.lock();
         if st.closed.is_some() {
             return Err(SendError::Closed);
@@ -173,7 +204,15 @@ impl SessionInner {
                 // The writer's lock keeps the order from here; the session's is not needed
                 // for the write itself.
                 drop(st);
-                let flushed = w.send(packets, out.framing);
+                let framing = if compress {
+                    out.framing
+                } else {
+                    Framing {
+                        deflate_threshold: None,
+                        ..out.framing
+                    }
+                };
+                let flushed = w.send(packets, framing);
                 let over_limit = w.pending_bytes() > self.ctx.config.max_buffer_size;
                 drop(w);
                 self.after_direct_write(flushed, over_limit);
@@ -184,6 +223,7 @@ impl SessionInner {
             st.queued_bytes += packet_cost(&p);
             st.queue.push_back(p);
         }
+        st.queue_compress |= compress;
         let over_limit = if st.queued_bytes > self.ctx.config.max_buffer_size {
             true
         } else {
@@ -217,11 +257,13 @@ impl SessionInner {
         match &mut st.transport {
             Transport::Polling { get, .. } => {
                 if let Some(tx) = get.take() {
+                    let compress = std::mem::take(&mut st.queue_compress);
                     let packets: Vec<Packet> = st.queue.drain(..).collect();
                     st.queued_bytes = 0;
-                    if let Err(packets) = tx.send(packets) {
+                    if let Err(polled) = tx.send(Polled { packets, compress }) {
                         // The GET went away (client gone mid-poll): keep the packets for the next.
-                        for p in packets.into_iter().rev() {
+                        st.queue_compress |= polled.compress;
+                        for p in polled.packets.into_iter().rev() {
                             st.queued_bytes += packet_cost(&p);
                             st.queue.push_front(p);
                         }
@@ -234,15 +276,23 @@ impl SessionInner {
 
     /// Takes everything queued (the WebSocket driver and GETs answered at once).
     pub(crate) fn drain_queue(st: &mut State) -> Vec<Packet> {
+        Self::drain_polled(st).packets
+    }
+
+    /// As [`SessionInner::drain_queue`], with whether the payload may be compressed.
+    pub(crate) fn drain_polled(st: &mut State) -> Polled {
         st.queued_bytes = 0;
-        st.queue.drain(..).collect()
+        Polled {
+            compress: std::mem::take(&mut st.queue_compress),
+            packets: st.queue.drain(..).collect(),
+        }
     }
 
     /// Answers a pending GET with a noop (upgrade probe, client close).
     pub(crate) fn release_get_with_noop(st: &mut State) {
         if let Transport::Polling { get, .. } = &mut st.transport {
             if let Some(tx) = get.take() {
-                let _ = tx.send(vec![Packet::Noop]);
+                let _ = tx.send(vec![Packet::Noop].into());
             }
         }
     }
@@ -354,7 +404,7 @@ impl SessionInner {
                         } else {
                             vec![Packet::Close]
                         };
-                        let _ = tx.send(packets);
+                        let _ = tx.send(packets.into());
                         st.finished = true;
                     } else if !graceful {
                         st.finished = true;

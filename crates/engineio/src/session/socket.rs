@@ -101,6 +101,16 @@ impl Socket {
         self.0.enqueue(packets)
     }
 
+    /// As [`Socket::send_packets`], asking for no compression (Node's `send(data, {compress:
+    /// false})`): no permessage-deflate for these WebSocket frames, and no HTTP compression for
+    /// a polling payload made only of such packets.
+    pub fn send_packets_uncompressed(
+        &self,
+        packets: impl IntoIterator<Item = Packet>,
+    ) -> Result<(), SendError> {
+        self.0.enqueue_with(packets, false)
+    }
+
     /// Closes the session from the server side: what is queued is delivered, then the close
     /// packet. The handler sees reason `forced close`.
     pub fn close(&self) {

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
 use crate::error::RequestError;
-use crate::session::{SessionInner, State, Transport};
+use crate::session::{Polled, SessionInner, State, Transport};
 
 /// A `200` whose body is the payload of `packets`.
 pub(crate) fn payload_response(
@@ -40,8 +40,8 @@ fn empty(status: StatusCode) -> Response<Bytes> {
 }
 
 enum GetStart {
-    Ready(Vec<Packet>, bool),
-    Wait(oneshot::Receiver<Vec<Packet>>, bool),
+    Ready(Polled, bool),
+    Wait(oneshot::Receiver<Polled>, bool),
     Refuse(Response<Bytes>),
     Overlap,
 }
@@ -54,13 +54,13 @@ pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
         let mut st = session.lock();
         start_get(&session, &mut st)
     };
-    let (packets, b64) = match start {
+    let (polled, b64) = match start {
         GetStart::Refuse(res) => return res,
         GetStart::Overlap => {
             session.close(CloseReason::TransportError, false);
             return empty(StatusCode::BAD_REQUEST);
         }
-        GetStart::Ready(packets, b64) => (packets, b64),
+        GetStart::Ready(polled, b64) => (polled, b64),
         GetStart::Wait(mut rx, b64) => {
             // A poll is bounded by the heartbeat: protocol 4 pings release it within
             // pingInterval; protocol 3 has no server pings, and a silent client's session dies
@@ -68,21 +68,30 @@ pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
             // extra pingTimeout keeps this bound from racing that close.
             let c = &session.ctx.config;
             let wait = c.ping_interval + c.ping_timeout * 2;
-            let packets = match tokio::time::timeout(wait, &mut rx).await {
-                Ok(Ok(packets)) => packets,
-                Ok(Err(_)) => vec![Packet::Close],
+            let polled = match tokio::time::timeout(wait, &mut rx).await {
+                Ok(Ok(polled)) => polled,
+                Ok(Err(_)) => vec![Packet::Close].into(),
                 Err(_) => {
                     if let Transport::Polling { get, .. } = &mut session.lock().transport {
                         get.take();
                     }
-                    rx.try_recv().unwrap_or_else(|_| vec![Packet::Noop])
+                    rx.try_recv().unwrap_or_else(|_| vec![Packet::Noop].into())
                 }
             };
-            (packets, b64)
+            (polled, b64)
         }
     };
-    payload_response(&session, &packets, b64)
+    let mut res = payload_response(&session, &polled.packets, b64);
+    if !polled.compress {
+        res.extensions_mut().insert(Uncompressed);
+    }
+    res
 }
+
+/// On a polling answer whose packets were all sent `compress(false)`: the engine skips HTTP
+/// compression for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Uncompressed;
 
 fn start_get(session: &SessionInner, st: &mut State) -> GetStart {
     if st.finished {
@@ -95,18 +104,18 @@ fn start_get(session: &SessionInner, st: &mut State) -> GetStart {
     if let Some(previous) = get.take() {
         if !previous.is_closed() {
             // Two GETs at once: Node answers the first with a close packet and drops the session.
-            let _ = previous.send(vec![Packet::Close]);
+            let _ = previous.send(vec![Packet::Close].into());
             return GetStart::Overlap;
         }
     }
     if !st.queue.is_empty() {
-        let packets = SessionInner::drain_queue(st);
+        let polled = SessionInner::drain_polled(st);
         if st.closed.is_some() {
             // The close packet of a graceful close went out with this poll.
             st.finished = true;
             session.ctx.remove(&session.sid);
         }
-        return GetStart::Ready(packets, b64);
+        return GetStart::Ready(polled, b64);
     }
     if st.closed.is_some() {
         return GetStart::Refuse(RequestError::UnknownSid.polling_response());
@@ -114,7 +123,7 @@ fn start_get(session: &SessionInner, st: &mut State) -> GetStart {
     if st.upgrading && st.probed {
         // Node releases polls with a noop while an upgrade is being completed, so the client
         // can pause polling and send `5`.
-        return GetStart::Ready(vec![Packet::Noop], b64);
+        return GetStart::Ready(vec![Packet::Noop].into(), b64);
     }
     let (tx, rx) = oneshot::channel();
     if let Transport::Polling { get, .. } = &mut st.transport {

@@ -65,7 +65,7 @@ impl SocketEmitter {
             tracing::trace!(target: "socketio::socket", sid = %self.socket.id(), %event, "volatile emit dropped");
             return Ok(());
         }
-        self.socket.emit(event, data)
+        self.socket.emit_with(event, data, !self.is_uncompressed())
     }
 
     /// [`Socket::emit_with_ack`] with these modifiers.

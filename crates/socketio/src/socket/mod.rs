@@ -430,8 +430,21 @@ impl Socket {
     /// # }
     /// ```
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
+        self.emit_with(event, data, true)
+    }
+
+    /// [`Socket::emit`] with a compression wish (`false`: [`Socket::compress`]`(false)`).
+    pub(crate) fn emit_with<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        compress: bool,
+    ) -> Result<(), EmitError> {
         let packet = self.event_packet(event, data, None)?;
-        self.send_packet(&packet)
+        if !self.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        self.0.client.send_with(&packet, compress)
     }
 
     /// Emits `event` and waits for the client's acknowledgement; resolves to its first
