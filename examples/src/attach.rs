@@ -94,6 +94,15 @@ pub async fn plain_http(addr: SocketAddr) -> std::io::Result<Running> {
     })
 }
 
+/// Puts the connection's peer address where the engine looks for it.
+async fn remote_addr(
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    mut req: axum::extract::Request,
+) -> axum::extract::Request {
+    req.extensions_mut().insert(engineio::RemoteAddr(peer));
+    req
+}
+
 /// The Express example: an axum `Router` (the Express app) with Socket.IO as a layer, served
 /// by `axum::serve` (the `http.Server`).
 pub async fn express(addr: SocketAddr) -> std::io::Result<Running> {
@@ -104,11 +113,15 @@ pub async fn express(addr: SocketAddr) -> std::io::Result<Running> {
             "/",
             axum::routing::get(|| async { "axum app with Socket.IO attached\n" }),
         )
-        .layer(io.layer());
+        .layer(io.layer())
+        // Sessions learn the client's address (`socket.handshake().address`) from the
+        // connection: axum's `ConnectInfo`, handed to the engine as `engineio::RemoteAddr`.
+        .layer(axum::middleware::map_request(remote_addr));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;

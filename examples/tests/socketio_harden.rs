@@ -966,3 +966,76 @@ async fn http_head_and_body(addr: SocketAddr, request: &str) -> (String, Vec<u8>
     let body = answer.get(split + 4..).unwrap_or(&[]).to_vec();
     (head, body)
 }
+
+/// `handshake.secure` and `handshake.address` behind a proxy: from `X-Forwarded-Proto` and
+/// `X-Forwarded-For` only with `trust_proxy`; the connection's own address otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_headers_fill_the_handshake_only_when_trusted() {
+    with_timeout(Duration::from_secs(20), async {
+        for trust in [false, true] {
+            let io = Server::new();
+            io.set_engine_options(|e| e.trust_proxy = trust).unwrap();
+            let seen: Arc<Mutex<Option<(bool, String)>>> = Arc::default();
+            let s = seen.clone();
+            io.on_connection(move |socket| {
+                let h = socket.handshake();
+                *s.lock().unwrap() = Some((h.secure, h.address.clone()));
+                let _ = socket.emit("hello", &());
+            });
+            let addr = io.listen("127.0.0.1:0").await.unwrap();
+            let mut ws = sio_common::SioWs::connect_with(
+                addr,
+                "/socket.io/?EIO=4&transport=websocket",
+                &[
+                    ("x-forwarded-for", "203.0.113.7"),
+                    ("x-forwarded-proto", "https"),
+                ],
+            )
+            .await
+            .unwrap();
+            ws.set_auto_pong(true);
+            let _open = ws.recv_text().await;
+            ws.join("/", None).await;
+            let (secure, address) = seen.lock().unwrap().clone().unwrap();
+            if trust {
+                assert!(secure);
+                assert_eq!(address, "::ffff:203.0.113.7");
+            } else {
+                assert!(!secure);
+                assert_eq!(address, "::ffff:127.0.0.1");
+            }
+            io.close().await;
+        }
+    })
+    .await;
+}
+
+/// Mounted in axum (the Express example), a socket's `handshake.address` is the client's:
+/// the app hands axum's `ConnectInfo` to the engine as `engineio::RemoteAddr`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handshake_address_is_known_under_axum() {
+    with_timeout(Duration::from_secs(20), async {
+        let running = examples::attach::express(([127, 0, 0, 1], 0).into())
+            .await
+            .unwrap();
+        let seen: Arc<Mutex<Option<String>>> = Arc::default();
+        let s = seen.clone();
+        running.io.on_connection(move |socket| {
+            *s.lock().unwrap() = Some(socket.handshake().address.clone());
+        });
+        let mut ws =
+            sio_common::SioWs::connect(running.addr, "/socket.io/?EIO=4&transport=websocket")
+                .await
+                .unwrap();
+        ws.set_auto_pong(true);
+        let _open = ws.recv_text().await;
+        ws.send_text("40").await;
+        let _connected = ws.recv_data_text().await;
+        eventually(Duration::from_secs(5), "connection handler ran", || {
+            seen.lock().unwrap().is_some()
+        })
+        .await;
+        assert_eq!(seen.lock().unwrap().as_deref(), Some("::ffff:127.0.0.1"));
+    })
+    .await;
+}

@@ -104,6 +104,14 @@ pub struct EngineConfig {
     /// 100,000. Rate limits per client belong in
     /// [`allow_request`](EngineConfigBuilder::allow_request).
     pub max_sessions: usize,
+    /// Ours (Express's `trust proxy`): behind a reverse proxy that sets them, take a
+    /// handshake's client address from the first `X-Forwarded-For` entry and `secure` from
+    /// `X-Forwarded-Proto: https` (see [`HandshakeRequest`](crate::HandshakeRequest)). Off by
+    /// default: a client reaching the server directly could claim any address. Without a proxy
+    /// the address comes from [`RemoteAddr`](crate::RemoteAddr), which
+    /// [`serve`](crate::serve) inserts; an axum or hyper app inserts it from its own accept
+    /// loop (e.g. from axum's `ConnectInfo`).
+    pub trust_proxy: bool,
     /// Ours: how long a polling POST body may take to arrive in full, from the request head.
     /// Default 30 s. Past it the POST gets `408` and its connection is closed; the session
     /// survives (its heartbeat decides).
@@ -236,6 +244,7 @@ impl Default for EngineConfig {
             max_buffer_size: 16 << 20,
             max_payload_packets: 10_000,
             max_sessions: 100_000,
+            trust_proxy: false,
             body_timeout: Duration::from_secs(30),
             origins: Origins::any(),
             allow_request: None,
@@ -320,6 +329,8 @@ impl EngineConfigBuilder {
         max_payload_packets: usize,
         /// See [`EngineConfig::max_sessions`].
         max_sessions: usize,
+        /// See [`EngineConfig::trust_proxy`].
+        trust_proxy: bool,
         /// See [`EngineConfig::body_timeout`].
         body_timeout: Duration,
         /// See [`EngineConfig::origins`].

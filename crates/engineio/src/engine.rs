@@ -432,7 +432,7 @@ impl Engine {
             ));
         }
         let sid = Sid::generate();
-        let request = HandshakeRequest::from_parts(parts);
+        let request = HandshakeRequest::from_parts(parts, self.ctx.config.trust_proxy);
         let ctx = &self.ctx;
         let open = OpenPacket {
             sid: sid.as_str().to_owned(),

@@ -22,8 +22,14 @@ pub struct HandshakeRequest {
     pub uri: Uri,
     /// The request headers.
     pub headers: HeaderMap,
-    /// The peer's address, when the server knows it (see [`RemoteAddr`]).
+    /// The peer's address, when the server knows it (see [`RemoteAddr`]); with
+    /// [`EngineConfig::trust_proxy`](crate::EngineConfig::trust_proxy), the first address of
+    /// `X-Forwarded-For` (port 0).
     pub remote_addr: Option<SocketAddr>,
+    /// Whether the client's connection is encrypted: an `https` request URI, or, with
+    /// [`EngineConfig::trust_proxy`](crate::EngineConfig::trust_proxy), `X-Forwarded-Proto:
+    /// https` from the proxy in front.
+    pub secure: bool,
     /// When the handshake was received.
     pub time: SystemTime,
 }
@@ -32,7 +38,7 @@ impl HandshakeRequest {
     /// Copies what the session keeps. A deep copy on purpose: hyper's header values and URI
     /// are slices of the connection's read buffer (8–16 KiB), and a clone would keep that whole
     /// buffer alive for the session's lifetime.
-    pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
+    pub(crate) fn from_parts(parts: &http::request::Parts, trust_proxy: bool) -> Self {
         let mut headers = HeaderMap::with_capacity(parts.headers.len());
         for (name, value) in &parts.headers {
             if let Ok(mut copy) = http::HeaderValue::from_bytes(value.as_bytes()) {
@@ -47,11 +53,28 @@ impl HandshakeRequest {
             .to_string()
             .parse::<Uri>()
             .unwrap_or_else(|_| parts.uri.clone());
+        let first = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+        };
+        let mut remote_addr = parts.extensions.get::<RemoteAddr>().map(|a| a.0);
+        let mut secure = parts.uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+        if trust_proxy {
+            if let Some(ip) = first("x-forwarded-for").and_then(|ip| ip.parse().ok()) {
+                remote_addr = Some(SocketAddr::new(ip, 0));
+            }
+            secure |= first("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+        }
         HandshakeRequest {
             method: parts.method.clone(),
             uri,
             headers,
-            remote_addr: parts.extensions.get::<RemoteAddr>().map(|a| a.0),
+            remote_addr,
+            secure,
             time: SystemTime::now(),
         }
     }
@@ -155,5 +178,32 @@ mod tests {
             ]
         );
         assert_eq!(percent_decode("%e2%82%ac%"), "€%");
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_when_trusted() {
+        let (mut parts, ()) = http::Request::builder()
+            .uri("/socket.io/?EIO=4")
+            .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+            .header("x-forwarded-proto", "HTTPS")
+            .body(())
+            .map(|r| r.into_parts())
+            .unwrap_or_else(|_| unreachable!());
+        let direct: SocketAddr = ([127, 0, 0, 1], 5555).into();
+        parts.extensions.insert(RemoteAddr(direct));
+        let plain = HandshakeRequest::from_parts(&parts, false);
+        assert_eq!(plain.remote_addr, Some(direct));
+        assert!(!plain.secure);
+        let proxied = HandshakeRequest::from_parts(&parts, true);
+        assert_eq!(proxied.remote_addr, Some(([203, 0, 113, 7], 0).into()));
+        assert!(proxied.secure);
+        // A header that does not parse leaves the connection's own address.
+        parts
+            .headers
+            .insert("x-forwarded-for", http::HeaderValue::from_static("unknown"));
+        assert_eq!(
+            HandshakeRequest::from_parts(&parts, true).remote_addr,
+            Some(direct)
+        );
     }
 }

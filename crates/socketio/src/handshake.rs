@@ -57,7 +57,7 @@ impl Handshake {
             headers,
             time: js_date_string(req.time),
             address,
-            secure: false,
+            secure: req.secure,
             issued,
             url: req.uri.to_string(),
             query: req.query_pairs().into_iter().collect(),
