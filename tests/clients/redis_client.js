@@ -8,7 +8,10 @@
 //
 // Scenarios: "cluster" (every operation, clients on both nodes), "serving" (one client per node
 // still gets a cross-node broadcast and a fetch; after hostile traffic or a Redis restart),
-// "emitter" (@socket.io/redis-emitter 5.1 on `config.redis` into the two nodes).
+// "emitter" (@socket.io/redis-emitter 5.1 on `config.redis` into the two nodes), "rust-emitter"
+// (the same checks, each emitter call printed as `OP {json}` for the Rust test to perform with
+// socketio_redis::Emitter, then `OP {"action":"end"}`); `config.admin` adds the namespace
+// "/admin" to the emitter checks.
 // Every wait is bounded; a failure is reported as `"ok": false` with the error and the steps.
 "use strict";
 
@@ -29,6 +32,7 @@ function note(step) {
 
 function report(result) {
   for (const s of sockets) s.disconnect();
+  if (config.scenario === "rust-emitter") process.stdout.write(`OP {"action":"end"}\n`);
   process.stdout.write(`RESULT ${JSON.stringify({ steps, ...result })}\n`, () => process.exit(0));
 }
 
@@ -249,7 +253,71 @@ async function emitter() {
   const redis = createClient({ url: config.redis });
   redis.on("error", () => {});
   await within(redis.connect(), STEP, "redis connect");
-  const e = new Emitter(redis);
+  await emitterChecks(new Emitter(redis));
+  await redis.quit();
+}
+
+// Our Rust emitter (socketio_redis::Emitter) publishing into the cluster, driven by the test
+// process: each call of `OpEmitter` is printed as a line `OP {json}` on stdout, which the test
+// (examples/tests/redis_emitter.rs) performs with the Rust emitter, in order. Binary arguments
+// travel as JSON.stringify writes a Buffer, `{"type":"Buffer","data":[..]}`; dates as ISO text.
+class OpEmitter {
+  // The state lives in `s`: `except` and `to` are methods.
+  constructor(s = { nsp: "/", rooms: [], except: [], flags: {} }) {
+    this.s = s;
+  }
+  with(changes) {
+    return new OpEmitter({ ...this.s, ...changes });
+  }
+  of(nsp) {
+    return this.with({ nsp: (nsp[0] !== "/" ? "/" : "") + nsp });
+  }
+  to(room) {
+    const rooms = [...this.s.rooms];
+    for (const r of Array.isArray(room) ? room : [room]) if (!rooms.includes(r)) rooms.push(r);
+    return this.with({ rooms });
+  }
+  in(room) {
+    return this.to(room);
+  }
+  except(room) {
+    const except = [...this.s.except];
+    for (const r of Array.isArray(room) ? room : [room]) if (!except.includes(r)) except.push(r);
+    return this.with({ except });
+  }
+  get volatile() {
+    return this.with({ flags: { ...this.s.flags, volatile: true } });
+  }
+  compress(compress) {
+    return this.with({ flags: { ...this.s.flags, compress } });
+  }
+  op(action, args) {
+    process.stdout.write(`OP ${JSON.stringify({ action, ...this.s, args })}\n`);
+  }
+  emit(ev, ...args) {
+    this.op("emit", [ev, ...args]);
+  }
+  socketsJoin(rooms) {
+    this.op("socketsJoin", Array.isArray(rooms) ? rooms : [rooms]);
+  }
+  socketsLeave(rooms) {
+    this.op("socketsLeave", Array.isArray(rooms) ? rooms : [rooms]);
+  }
+  disconnectSockets(close = false) {
+    this.op("disconnectSockets", [close]);
+  }
+  serverSideEmit(...args) {
+    this.op("serverSideEmit", args);
+  }
+}
+
+async function rustEmitter() {
+  await emitterChecks(new OpEmitter());
+}
+
+// What an emitter (`e`, Node's or the OpEmitter) must achieve on the nodes `config.a` and
+// `config.b` (the same URL for a one-node cluster).
+async function emitterChecks(e) {
   const c1 = await connect(config.a, "c1");
   const c2 = await connect(config.b, "c2");
   const c3 = await connect(config.b, "c3");
@@ -263,7 +331,7 @@ async function emitter() {
     const args = await next(s, "e1");
     assert.deepEqual(norm(args), [expected, 2]);
   }
-  note("emit to all");
+  note("emit to all (nested binary)");
   e.to("r").emit("e2", 1);
   await next(c1, "e2");
   await next(c3, "e2");
@@ -277,14 +345,20 @@ async function emitter() {
   e.to("r").except(c1.id).emit("e5");
   await next(c3, "e5");
   await quiet(all, "e5");
+  e.to(["r", c2.id]).except(c3.id).emit("e5b");
+  await next(c1, "e5b");
+  await next(c2, "e5b");
+  await quiet(all, "e5b");
   note("rooms, ids, except");
   // A number room (Node's `join(123)`) reaches the Rust room "123"; dates arrive as ISO
   // text, NaN as null.
-  await call(c2, "join", "123");
-  e.to(123).emit("num", new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)), 1.5, NaN);
-  assert.deepEqual(await next(c2, "num"), ["2024-01-02T03:04:05.678Z", 1.5, null]);
-  await quiet(all, "num");
-  note("number room, date, NaN");
+  if (config.numberRoom !== false) {
+    await call(c2, "join", "123");
+    e.to(123).emit("num", new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)), 1.5, NaN);
+    assert.deepEqual(await next(c2, "num"), ["2024-01-02T03:04:05.678Z", 1.5, null]);
+    await quiet(all, "num");
+    note("number room, date, NaN");
+  }
   e.volatile.emit("e6");
   e.compress(false).emit("e7");
   for (const s of all) {
@@ -292,13 +366,29 @@ async function emitter() {
     await next(s, "e7");
   }
   note("volatile, compress");
+  if (config.admin) {
+    const a1 = await connect(`${config.a}/admin`, "a1");
+    const a2 = await connect(`${config.b}/admin`, "a2");
+    e.of("admin").emit("adm", "x");
+    for (const s of [a1, a2]) assert.deepEqual(await next(s, "adm"), ["x"]);
+    await quiet(all, "adm");
+    e.of("/admin").to(a2.id).emit("adm2");
+    await next(a2, "adm2");
+    await quiet([a1], "adm2");
+    note("other namespace");
+  }
 
   e.socketsJoin("j");
   await eventually("socketsJoin", async () =>
     assert.equal((await fetchNames(c2, "j")).length, 3));
+  e.to("j").emit("in-j", 1);
+  for (const s of all) assert.deepEqual(await next(s, "in-j"), [1]);
   e.in("r").socketsLeave("j");
   await eventually("socketsLeave", async () =>
     assert.deepEqual((await fetchNames(c1, "j")).map((s) => s.id), [c2.id]));
+  e.to("j").emit("in-j", 2);
+  assert.deepEqual(await next(c2, "in-j"), [2]);
+  await quiet(all, "in-j");
   note("socketsJoin/Leave");
 
   e.serverSideEmit("ping-nodes", { from: "emitter" });
@@ -311,10 +401,9 @@ async function emitter() {
   for (const reason of await Promise.all(gone)) assert.equal(reason, "io server disconnect");
   assert.ok(c2.connected, "c2 was disconnected too");
   note("disconnectSockets");
-  await redis.quit();
 }
 
-const SCENARIOS = { cluster, serving, emitter };
+const SCENARIOS = { cluster, serving, emitter, "rust-emitter": rustEmitter };
 
 (async () => {
   const run = SCENARIOS[config.scenario];

@@ -21,6 +21,8 @@ async function main() {
   const httpServer = http.createServer();
   const io = new Server(httpServer, { adapter: createAdapter(pub, sub) });
 
+  // A second namespace, for the emitter's `of("/admin")` (redis_emitter.rs).
+  io.of("/admin");
   io.on("ping-nodes", (payload) => io.local.emit("node-pinged", payload));
   io.on("ping-nodes-ack", (payload, reply) => reply({ pong: payload }));
 

@@ -58,6 +58,7 @@
 //! | `encode` | [`encode`], [`encode_into`], [`Encoded`] |
 //! | `decode` | [`Decoder`], [`DecoderLimits`], [`DecodeError`]: header, payload validation, attachment reassembly |
 //! | `ser`, `de` | the serde bridge: [`to_value`], [`from_value`], [`AnyValue`] |
+//! | `spread` | [`to_payload`]: a Rust value as the arguments of an emit or an ack |
 //!
 //! # Compatibility
 //!
@@ -96,6 +97,7 @@ mod encode;
 mod json;
 mod packet;
 mod ser;
+mod spread;
 mod text;
 
 pub use de::{from_value, AnyValue, DeError};
@@ -106,4 +108,5 @@ pub use packet::{
     ProtocolRevision,
 };
 pub use ser::{to_value, SerError};
+pub use spread::to_payload;
 pub use text::Utf8Bytes;

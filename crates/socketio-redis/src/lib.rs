@@ -53,6 +53,7 @@
 //! | `@socket.io/redis-adapter` 8.0–8.3, `createAdapter` (default options, same `key`) | broadcasts with rooms/except/`volatile`/`compress`, broadcasts with acks and client counts, fetchSockets (`data`, handshake, rooms), socketsJoin/Leave, disconnectSockets, serverSideEmit with and without acks, allRooms (answered), legacy `allSockets` (answered) |
 //! | `@socket.io/redis-adapter` 7.x, `socket.io-redis` 6.x | the same, legacy single-socket join/leave/disconnect included; dates differ (7.x cannot read notepack 3 timestamps) |
 //! | `@socket.io/redis-emitter` 5.x (and emitters copying it) | emit to all, rooms, socket ids, except, other namespaces, `volatile`, `compress`, socketsJoin/Leave, disconnectSockets, serverSideEmit |
+//! | our [`Emitter`] into Node nodes (`@socket.io/redis-adapter` 8.x) or Rust nodes | the same messages as `@socket.io/redis-emitter` 5.1, byte for byte |
 //! | `createShardedAdapter`, Redis Streams adapter | no: another protocol |
 //!
 //! Rooms from Node that are numbers (`socket.join(123)`) reach a Rust socket in the room
@@ -91,6 +92,23 @@
 //! [`server_count_interval`](RedisAdapterConfig::server_count_interval): a node that has
 //! just joined is counted within that interval (the `socketio` crate publishes a broadcast
 //! only when it counts more than one node).
+//!
+//! # The emitter
+//!
+//! A process that is not a Socket.IO server (a worker, a cron job) publishes into the
+//! cluster with an [`Emitter`], wire-compatible with `@socket.io/redis-emitter` 5.x: Node
+//! nodes and Rust nodes take its messages alike.
+//!
+//! ```no_run
+//! use socketio_redis::Emitter;
+//!
+//! # async fn run() -> Result<(), socketio_redis::EmitterError> {
+//! let emitter = Emitter::new("redis://127.0.0.1:6379")?;
+//! emitter.to("news").except("muted").emit("headline", &("hello", 1)).await?;
+//! emitter.of("/admin").in_room("ops").sockets_join(["alerts"]).await?;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # The wire layer
 //!
@@ -159,6 +177,7 @@
 //! | `id` | [`generate_uid`], [`generate_request_id`], [`EMITTER_UID`] |
 //! | `channel` | [`Channels`], [`ChannelKind`], [`parse_broadcast_channel`], [`DEFAULT_PREFIX`] |
 //! | `wire` | the messages: [`Broadcast`], [`Request`], [`Response`] and their encoders, [`WireError`] |
+//! | [`emitter`] | [`Emitter`] over the `redis` crate: publishing into a cluster from a process that is not a server, as `@socket.io/redis-emitter` |
 //! | `adapter` | [`RedisAdapter`] over the `redis` crate: the factory, each namespace's adapter, the publisher and subscriber tasks |
 //!
 //! ## Wire compatibility
@@ -174,6 +193,7 @@
 
 mod adapter;
 mod channel;
+pub mod emitter;
 mod error;
 mod id;
 mod json;
@@ -187,6 +207,10 @@ mod wire;
 
 pub use adapter::{RedisAdapter, RedisAdapterConfig, RedisAdapterError};
 pub use channel::{parse_broadcast_channel, ChannelKind, Channels, DEFAULT_PREFIX};
+pub use emitter::{
+    server_side_emit_message, BroadcastOperator, Emitter, EmitterError, EmitterRoom,
+    EMITTER_RESERVED_EVENTS,
+};
 pub use error::EncodeError;
 pub use id::{generate_request_id, generate_uid, EMITTER_UID, ID_LEN};
 pub use limits::DecodeLimits;
@@ -196,7 +220,7 @@ pub use payload::{
 pub use room::Room;
 pub use wire::{
     decode_broadcast, decode_broadcast_with, decode_request, decode_request_with, decode_response,
-    decode_response_with, encode_broadcast, Broadcast, BroadcastOptions, BroadcastPacket, Flags,
-    Handshake, PacketRef, RemoteSocket, Reply, Request, RequestRef, RequestType, Response,
-    ResponseRef, Target, WireError,
+    decode_response_with, encode_broadcast, encode_emitter_broadcast, Broadcast, BroadcastOptions,
+    BroadcastPacket, Flags, Handshake, PacketRef, RemoteSocket, Reply, Request, RequestRef,
+    RequestType, Response, ResponseRef, Target, WireError,
 };

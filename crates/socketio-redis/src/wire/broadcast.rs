@@ -146,6 +146,23 @@ pub fn encode_broadcast(
     target.write_with_flags(out, flags)
 }
 
+/// Appends the broadcast `["emitter", packet, {rooms, flags, except}]` as
+/// `@socket.io/redis-emitter` 5.x writes it: uid [`EMITTER_UID`](crate::EMITTER_UID), and the
+/// options in the emitter's key order (byte for byte, given the same flag order and data keys
+/// in sorted order). Receivers read the options by key, so either order is accepted. Publish
+/// it to [`Channels::broadcast_for`](crate::Channels::broadcast_for)`(target.rooms)`.
+pub fn encode_emitter_broadcast(
+    out: &mut Vec<u8>,
+    packet: &PacketRef<'_>,
+    target: Target<'_>,
+    flags: &Flags,
+) -> Result<(), EncodeError> {
+    write_array_len(out, 3)?;
+    write_str(out, crate::id::EMITTER_UID)?;
+    packet.write(out)?;
+    target.write_emitter_order(out, flags)
+}
+
 /// Decodes a broadcast heard on a pattern channel, within the default [`DecodeLimits`].
 pub fn decode_broadcast(input: &[u8]) -> Result<Broadcast, WireError> {
     decode_broadcast_with(input, &DecodeLimits::default())

@@ -2,7 +2,7 @@
 //!
 //! | message | channel | encoding | decode | encode |
 //! |---|---|---|---|---|
-//! | broadcast `[uid, packet, opts]` | `<prefix>#<nsp>#` or `…#<room>#` | MessagePack | [`decode_broadcast`] → [`Broadcast`] | [`encode_broadcast`] |
+//! | broadcast `[uid, packet, opts]` | `<prefix>#<nsp>#` or `…#<room>#` | MessagePack | [`decode_broadcast`] → [`Broadcast`] | [`encode_broadcast`], [`encode_emitter_broadcast`] (the emitter's key order) |
 //! | requests, types 0–7 | `<prefix>-request#<nsp>#` | JSON; BROADCAST (7) MessagePack | [`decode_request`] → [`Request`] | [`RequestRef::encode`] |
 //! | responses | `<prefix>-response#<nsp>#[<uid>#]` | JSON; BROADCAST_ACK (9) MessagePack | [`decode_response`] → [`Response`] | [`ResponseRef::encode`] |
 //!
@@ -24,8 +24,8 @@ mod response;
 mod value;
 
 pub use broadcast::{
-    decode_broadcast, decode_broadcast_with, encode_broadcast, Broadcast, BroadcastPacket,
-    PacketRef,
+    decode_broadcast, decode_broadcast_with, encode_broadcast, encode_emitter_broadcast, Broadcast,
+    BroadcastPacket, PacketRef,
 };
 pub use error::WireError;
 pub use options::{BroadcastOptions, Flags, Target};

@@ -151,6 +151,22 @@ impl<'a> Target<'a> {
         Self { rooms, except }
     }
 
+    /// Appends `{rooms, flags, except}` as MessagePack, in the order
+    /// `@socket.io/redis-emitter` 5.x writes it (the adapter writes `except` before `flags`).
+    pub(crate) fn write_emitter_order(
+        &self,
+        out: &mut Vec<u8>,
+        flags: &Flags,
+    ) -> Result<(), EncodeError> {
+        write_map_len(out, 3)?;
+        write_str(out, "rooms")?;
+        write_rooms(out, self.rooms)?;
+        write_str(out, "flags")?;
+        flags.write(out)?;
+        write_str(out, "except")?;
+        write_rooms(out, self.except)
+    }
+
     /// Appends `{rooms, except, flags}` as MessagePack, in Node's order.
     pub(crate) fn write_with_flags(
         &self,
