@@ -62,6 +62,40 @@ pub(crate) fn depth_exceeds(text: &str, max: usize) -> bool {
     false
 }
 
+/// Why [`parse_json`] refused a text.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JsonError {
+    /// Arrays and objects nested deeper than the limit.
+    #[error("JSON nested deeper than the limit")]
+    TooDeep,
+    /// Not exactly one JSON value.
+    #[error(transparent)]
+    Syntax(#[from] serde_json::Error),
+}
+
+/// Parses a peer's text as exactly one JSON value without recursing on its depth, as the
+/// decoder does: nesting past `max_depth` is refused by a flat scan first, then the text is
+/// parsed on a stack that grows on demand (serde_json's own parser recurses once per level
+/// and stops at 128, where `JSON.parse` has no limit). For other JSON a peer sends, such as
+/// the messages of a cluster adapter.
+///
+/// ```
+/// use socketio_protocol::{parse_json, JsonError};
+/// assert_eq!(parse_json(r#"{"a":[1]}"#, 8)?, serde_json::json!({"a": [1]}));
+/// let deep = format!("{}{}", "[".repeat(2000), "]".repeat(2000));
+/// assert!(matches!(parse_json(&deep, 1024), Err(JsonError::TooDeep)));
+/// assert!(parse_json(&format!("{}{}", "[".repeat(1000), "]".repeat(1000)), 1024).is_ok());
+/// assert!(matches!(parse_json("{} x", 8), Err(JsonError::Syntax(_))));
+/// # Ok::<(), JsonError>(())
+/// ```
+pub fn parse_json(text: &str, max_depth: usize) -> Result<Value, JsonError> {
+    if depth_exceeds(text, max_depth) {
+        return Err(JsonError::TooDeep);
+    }
+    Ok(parse(text)?)
+}
+
 /// Texts up to this long are parsed without `serde_stacker` (each level of nesting takes at
 /// least one byte, so they stay within serde_json's recursion limit of 128).
 const SHALLOW: usize = 128;

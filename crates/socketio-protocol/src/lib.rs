@@ -53,7 +53,7 @@
 //! | module | role |
 //! |---|---|
 //! | `packet` | the model: [`Packet`], [`PacketData`], [`Payload`], [`PacketType`], [`ProtocolRevision`], placeholders |
-//! | `json` | JSON that never recurses on peer depth: flat depth scan, parse on a growable stack, iterative writer and walks |
+//! | `json` | JSON that never recurses on peer depth: flat depth scan, parse on a growable stack ([`parse_json`]), iterative writer and walks |
 //! | `text` | [`Utf8Bytes`], the shareable encoded text |
 //! | `encode` | [`encode`], [`encode_into`], [`Encoded`] |
 //! | `decode` | [`Decoder`], [`DecoderLimits`], [`DecodeError`]: header, payload validation, attachment reassembly |
@@ -103,6 +103,7 @@ mod text;
 pub use de::{from_value, AnyValue, DeError};
 pub use decode::{DecodeError, Decoder, DecoderLimits, RESERVED_EVENTS};
 pub use encode::{encode, encode_into, Encoded};
+pub use json::{parse_json, JsonError};
 pub use packet::{
     placeholder, placeholder_ref, Packet, PacketData, PacketType, Payload, PlaceholderRef,
     ProtocolRevision,

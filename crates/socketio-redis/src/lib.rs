@@ -173,7 +173,6 @@
 //! | `room` | [`Room`]: a room to encode, a string or a Node integer room |
 //! | [`msgpack`] | notepack.io 3.0.1's MessagePack: writer primitives, the pull [`msgpack::Reader`], the [`msgpack::Value`] tree, dates |
 //! | `payload` | MessagePack ↔ [`socketio_protocol::Payload`] (inline `bin` ↔ placeholders + attachments): [`write_json_value`], [`read_json_value`], [`encode_payload`], [`decode_payload`], [`buffers_to_json`] |
-//! | `json` | depth-bounded JSON parsing on a growable stack (private) |
 //! | `id` | [`generate_uid`], [`generate_request_id`], [`EMITTER_UID`] |
 //! | `channel` | [`Channels`], [`ChannelKind`], [`parse_broadcast_channel`], [`DEFAULT_PREFIX`] |
 //! | `wire` | the messages: [`Broadcast`], [`Request`], [`Response`] and their encoders, [`WireError`] |
@@ -196,7 +195,6 @@ mod channel;
 pub mod emitter;
 mod error;
 mod id;
-mod json;
 mod limits;
 pub mod msgpack;
 mod payload;

@@ -3,9 +3,9 @@
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
+use socketio_protocol::{parse_json, JsonError};
 
 use super::error::WireError;
-use crate::json::{self, JsonError};
 use crate::limits::DecodeLimits;
 use crate::msgpack::Reader;
 use crate::payload::read_json_value;
@@ -21,10 +21,11 @@ pub(crate) fn parse_body(
         Some(b'{') => {
             check_len(input, limits)?;
             let max = limits.message_depth();
-            match json::parse(input, max) {
+            // Node's `JSON.parse(msg.toString())`: invalid UTF-8 becomes U+FFFD first.
+            match parse_json(&String::from_utf8_lossy(input), max) {
                 Ok(value) => Ok((value, Vec::new())),
-                Err(JsonError::TooDeep) => Err(WireError::TooDeep { max }),
                 Err(JsonError::Syntax(e)) => Err(WireError::Json(e)),
+                Err(_) => Err(WireError::TooDeep { max }),
             }
         }
         Some(_) => parse_msgpack(input, limits),
@@ -209,5 +210,29 @@ impl Fields {
                 expected: "a map",
             }),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_bodies_are_bounded_and_read_like_node() {
+        let limits = DecodeLimits::default();
+        // Invalid UTF-8 is replaced, as Node's `msg.toString()` does.
+        let (value, _) = parse_body(b"{\"k\":\"a\xffb\"}", &limits).unwrap();
+        assert_eq!(value["k"], Value::from("a\u{fffd}b"));
+        assert!(matches!(
+            parse_body(b"{} x", &limits),
+            Err(WireError::Json(_))
+        ));
+        assert!(matches!(parse_body(b"{", &limits), Err(WireError::Json(_))));
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(5000), "]".repeat(5000));
+        assert!(matches!(
+            parse_body(deep.as_bytes(), &limits),
+            Err(WireError::TooDeep { .. })
+        ));
     }
 }
