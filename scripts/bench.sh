@@ -3,6 +3,7 @@
 # WebSocket floor, in one run on this machine.
 #
 #   scripts/bench.sh [--quick] [--rounds N] [--duration S] [--servers ours,socketioxide,node,floor]
+#                    [--only echo,fanout,cluster,rooms,idle,polling]
 #   OURS_BIN=/path/to/conformance [OURS_DESC="commit abc1234"] scripts/bench.sh ...
 #       measures another build of ours (another commit, say) and records OURS_DESC beside it
 #
@@ -11,6 +12,14 @@
 # tokio worker), runs bench/loadgen pinned to core 1 against it, and stops it. Every run appends
 # one JSON line to bench/results/<date>.jsonl; the Markdown table (medians, ratios of ours against
 # each peer) goes to bench/results/<date>.md and to stdout.
+#
+# The cluster scenario runs two nodes of ours (the Redis adapter) and two Node nodes
+# (@socket.io/redis-adapter), both nodes pinned to core 0, on one redis-server of their own
+# pinned to core 1 with the load generator; clients are split between the nodes, the sender is
+# on the first (with --window 4, four senders alternate between the nodes, each with one
+# broadcast in flight), and the bytes and commands Redis receives per broadcast come from its
+# INFO.
+# It needs redis-server (scripts/setup-redis.sh installs it) and is skipped without it.
 #
 # --quick: each scenario once, tiny sizes, against ours only: proves the harness and the server
 # work (CI). It fails only when a scenario breaks (errors, lost deliveries), never on timing.
@@ -29,6 +38,7 @@ rounds=3
 duration=5
 warmup=1
 servers="ours,socketioxide,node,floor"
+only=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
@@ -36,7 +46,8 @@ while [ $# -gt 0 ]; do
         --rounds) rounds="$2"; shift ;;
         --duration) duration="$2"; shift ;;
         --servers) servers="$2"; shift ;;
-        *) echo "usage: scripts/bench.sh [--quick | --callgrind SCENARIO SIZE] [--rounds N] [--duration S] [--servers LIST]" >&2; exit 2 ;;
+        --only) only="$2"; shift ;;
+        *) echo "usage: scripts/bench.sh [--quick | --callgrind SCENARIO SIZE] [--rounds N] [--duration S] [--servers LIST] [--only SCENARIOS]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -57,6 +68,7 @@ if [ "$quick" = 1 ]; then
         "echo 1"
         "echo 10"
         "fanout 20"
+        "cluster 20"
         "rooms 40 --rooms 4 --window 2"
         "idle 50"
         "polling 4"
@@ -68,6 +80,9 @@ else
         "echo 1000"
         "fanout 1000"
         "fanout 10000"
+        "cluster 1000"
+        "cluster 1000 --window 4"
+        "cluster 10000"
         "rooms 10000 --rooms 100 --window 16"
         "idle 10000"
         "polling 100"
@@ -89,7 +104,7 @@ if want floor; then
     (cd bench/peers/floor && cargo build --release --quiet)
 fi
 if want node; then
-    (cd bench/peers/node && { [ -d node_modules/socket.io ] || npm install --no-audit --no-fund --silent; })
+    (cd bench/peers/node && { [ -d node_modules/socket.io ] && [ -d node_modules/@socket.io/redis-adapter ] || npm install --no-audit --no-fund --silent; })
 fi
 
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
@@ -113,7 +128,10 @@ log="bench/results/$stamp.servers.log"
 : > "$log"
 
 server_pid=""
+server_pids=()
 port=3300
+redis_pid=""
+redis_port=""
 
 json_string() { python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))' 2>/dev/null || sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/"/'; }
 
@@ -154,13 +172,73 @@ start_server() {
 }
 
 stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
+    local pid
+    for pid in ${server_pid:+"$server_pid"} "${server_pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    server_pid=""
+    server_pids=()
+}
+stop_all() {
+    stop_server
+    if [ -n "$redis_pid" ]; then
+        kill "$redis_pid" 2>/dev/null || true
+        wait "$redis_pid" 2>/dev/null || true
+        redis_pid=""
     fi
 }
-trap stop_server EXIT
+trap stop_all EXIT
+
+# The cluster's Redis, started once per run on a free port, pinned beside the load generator.
+start_redis() {
+    [ -n "$redis_pid" ] && return 0
+    command -v redis-server >/dev/null || return 1
+    redis_port=$((6400 + RANDOM % 1000))
+    "${pin_loadgen[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
+        --appendonly no --daemonize no >> "$log" 2>&1 &
+    redis_pid=$!
+    for _ in $(seq 1 50); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "redis-server did not listen on $redis_port" >&2
+    return 1
+}
+
+# Two nodes of `name` on the Redis adapter, each on the next port, each waited for.
+start_cluster() {
+    local name="$1" url="redis://127.0.0.1:$redis_port" ports=()
+    server_pids=()
+    for i in 1 2; do
+        port=$((port + 1))
+        [ "$port" -gt 3900 ] && port=3301
+        case "$name" in
+            ours)
+                TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
+                    --ping-interval 25000 --ping-timeout 20000 --redis "$url" >> "$log" 2>&1 &
+                ;;
+            node)
+                "${pin_server[@]}" node bench/peers/node/server.js --port "$port" \
+                    --redis "$url" >> "$log" 2>&1 &
+                ;;
+        esac
+        server_pids+=("$!")
+        ports+=("$port")
+        for _ in $(seq 1 100); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+            if ! kill -0 "${server_pids[-1]}" 2>/dev/null; then
+                echo "cluster node $name exited at start" >&2
+                return 1
+            fi
+            sleep 0.1
+        done
+    done
+    cluster_urls=(--url "http://127.0.0.1:${ports[0]}" --url "http://127.0.0.1:${ports[1]}")
+    cluster_pids=(--server-pid "${server_pids[0]}" --server-pid "${server_pids[1]}")
+}
 
 # What each server runs with, recorded beside its figures.
 record_config() {
@@ -188,6 +266,18 @@ record_config() {
             ;;
     esac
     echo "{\"config\":\"$name\",\"text\":$(printf '%s' "$text" | json_string)}" >> "$results"
+}
+
+record_cluster_config() {
+    local text
+    text="two nodes per server, both pinned to core 0 and measured together (CPU summed), each \
+as in its single-node configuration; ours on socketio_redis::RedisAdapter (redis crate \
+$(grep -A1 '^name = "redis"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p'), classic mode), Node on \
+@socket.io/redis-adapter $(node -p 'require("./bench/peers/node/node_modules/@socket.io/redis-adapter/package.json").version' 2>/dev/null) \
+(createAdapter(pub, sub), defaults) over node-redis $(node -p 'require("./bench/peers/node/node_modules/redis/package.json").version' 2>/dev/null); \
+one $(redis-server --version | cut -d' ' -f1-3) of the bench's own (no persistence) pinned to core 1 with the load generator; \
+clients alternate between the nodes, the sender is on the first"
+    echo "{\"config\":\"cluster\",\"text\":$(printf '%s' "$text" | json_string)}" >> "$results"
 }
 
 machine="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r)"
@@ -253,11 +343,38 @@ for round in $(seq 1 "$rounds"); do
         read -r -a parts <<< "$scenario"
         name="${parts[0]}"
         size="${parts[1]}"
+        if [ -n "$only" ] && [[ ",$only," != *",$name,"* ]]; then
+            continue
+        fi
         extra=("${parts[@]:2}")
         for i in $(seq 0 $((n - 1))); do
             server="${server_list[$(((i + round - 1) % n))]}"
             # the floor has no long-polling
             if [ "$server" = floor ] && [ "$name" = polling ]; then
+                continue
+            fi
+            if [ "$name" = cluster ]; then
+                # two nodes through Redis: ours and Node's adapter (socketioxide's Redis
+                # adapter has its own wire format, the floor has no cluster)
+                if [ "$server" != ours ] && [ "$server" != node ]; then
+                    continue
+                fi
+                if ! start_redis; then
+                    [ "$round" = 1 ] && [ "$i" = 0 ] && echo "bench: no redis-server, cluster $size skipped" >&2
+                    continue
+                fi
+                start_cluster "$server" || { failed=1; stop_server; continue; }
+                if [[ "$configured" != *",cluster,"* ]]; then
+                    record_cluster_config
+                    configured="${configured}cluster,"
+                fi
+                if ! "${pin_loadgen[@]}" "$loadgen" run --scenario cluster "${cluster_urls[@]}" \
+                    "${cluster_pids[@]}" --redis "127.0.0.1:$redis_port" --clients "$size" \
+                    --duration "$duration" --warmup "$warmup" --label "$server" \
+                    "${extra[@]}" >> "$results"; then
+                    failed=1
+                fi
+                stop_server
                 continue
             fi
             start_server "$server" || { failed=1; continue; }

@@ -3,14 +3,20 @@
 //!
 //! ```text
 //! cargo run --release --example conformance -- --port 3000 [--ping-interval MS] [--ping-timeout MS]
+//!     [--redis redis://127.0.0.1:6379]
 //! ```
+//!
+//! `--redis`: the Socket.IO side runs on the Redis adapter, a node of a cluster (the cluster
+//! scenario of `scripts/bench.sh`).
 
 use std::time::Duration;
 
 use examples::conformance::{start, Options};
 
 fn usage() -> ! {
-    eprintln!("usage: conformance [--port N] [--ping-interval MS] [--ping-timeout MS]");
+    eprintln!(
+        "usage: conformance [--port N] [--ping-interval MS] [--ping-timeout MS] [--redis URL]"
+    );
     std::process::exit(2)
 }
 
@@ -45,10 +51,12 @@ async fn run() -> std::io::Result<()> {
     options.addr.set_port(3000);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value: u64 = args
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| usage());
+        let text = args.next().unwrap_or_else(|| usage());
+        if flag == "--redis" {
+            options.redis = Some(text);
+            continue;
+        }
+        let value: u64 = text.parse().unwrap_or_else(|_| usage());
         match flag.as_str() {
             "--port" => options
                 .addr

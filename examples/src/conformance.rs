@@ -16,6 +16,10 @@ pub struct Options {
     pub ping_interval: Duration,
     /// `pingTimeout`, 200 ms by default.
     pub ping_timeout: Duration,
+    /// A Redis URL: the Socket.IO server then shares its namespaces with the other nodes on
+    /// that Redis through [`socketio_redis::RedisAdapter`] (the cluster benchmark). `None`: the
+    /// in-memory adapter.
+    pub redis: Option<String>,
 }
 
 impl Default for Options {
@@ -24,6 +28,7 @@ impl Default for Options {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             ping_interval: Duration::from_millis(300),
             ping_timeout: Duration::from_millis(200),
+            redis: None,
         }
     }
 }
@@ -87,7 +92,11 @@ pub fn engine_config(options: &Options) -> EngineConfig {
 }
 
 /// The Socket.IO server of the fixture, with its handlers (SIO-1 §3, SIO-2 §6).
-pub fn socketio_server(options: &Options) -> socketio::Server {
+///
+/// # Errors
+///
+/// A Redis URL in `options` that does not parse.
+pub fn socketio_server(options: &Options) -> std::io::Result<socketio::Server> {
     let mut engine = engine_config(options);
     engine.path = "/socket.io".to_owned();
     let config = ServerConfig::builder()
@@ -96,6 +105,11 @@ pub fn socketio_server(options: &Options) -> socketio::Server {
         .connect_timeout(Duration::from_millis(1000))
         .build();
     let io = socketio::Server::with_config(config);
+    if let Some(url) = &options.redis {
+        let adapter = socketio_redis::RedisAdapter::new(url)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        io.set_adapter(adapter);
+    }
 
     let main = io.clone();
     io.on_connection(move |socket| {
@@ -163,7 +177,7 @@ pub fn socketio_server(options: &Options) -> socketio::Server {
     restricted.on_connection(|socket| {
         let _ = socket.emit("welcome", &"restricted");
     });
-    io
+    Ok(io)
 }
 
 /// Handlers shared by `/` and `/custom`.
@@ -177,7 +191,7 @@ fn common(socket: &socketio::Socket) {
 /// Starts the fixture.
 pub async fn start(options: Options) -> std::io::Result<Fixture> {
     let engine = Engine::new(engine_config(&options), Echo);
-    let io = socketio_server(&options);
+    let io = socketio_server(&options)?;
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     let addr = listener.local_addr()?;
     let server = engineio::serve(listener, engine.service(io.service(engineio::NotFound)));

@@ -30,7 +30,7 @@ async fn server() -> Served {
         ping_timeout: Duration::from_secs(10),
         ..Default::default()
     };
-    serve(examples::conformance::socketio_server(&options)).await
+    serve(examples::conformance::socketio_server(&options).expect("no Redis URL")).await
 }
 
 /// A raw protocol 3 WebSocket session, in `/` (its open packet and `40` read).

@@ -50,8 +50,9 @@ pub(crate) enum Role {
     Receiver,
     /// Emits `echo` with an ack and waits for it, again and again.
     Echo,
-    /// Emits `broadcast` and waits until every client got it, again and again.
-    FanoutSender,
+    /// Emits `broadcast` and waits until every client got it, again and again; the number
+    /// picks the sender's completion signal (the cluster scenario has several senders).
+    FanoutSender(usize),
     /// Emits `to-room` to a random room and waits until the whole room got it, again and
     /// again; the number picks the sender's completion signal and seeds its choice of rooms.
     RoomSender(usize),
@@ -217,7 +218,7 @@ impl Client {
         match self.role {
             Role::Receiver => {}
             Role::Echo => self.echo(ws, phase, out).await?,
-            Role::FanoutSender | Role::RoomSender(_) => self.send(ws, phase, out).await?,
+            Role::FanoutSender(_) | Role::RoomSender(_) => self.send(ws, phase, out).await?,
         }
         loop {
             if let Ctl::Stop = *ctl.borrow_and_update() {
@@ -301,6 +302,7 @@ impl Client {
         let tracker = self.tracker.clone();
         let (owner, mut rng) = match self.role {
             Role::RoomSender(k) => (k, 0x9E37_79B9_7F4A_7C15_u64 ^ (k as u64 + 1)),
+            Role::FanoutSender(k) => (k, 1),
             _ => (0, 1),
         };
         let rooms = tracker.room_sizes.len();

@@ -8,6 +8,8 @@
 //! ```text
 //! loadgen run --url http://127.0.0.1:3000 --scenario echo --clients 100 \
 //!             [--duration 5] [--warmup 1] [--server-pid PID] [--label ours]
+//! loadgen run --scenario cluster --url http://127.0.0.1:3001 --url http://127.0.0.1:3002 \
+//!             --server-pid P1 --server-pid P2 --redis 127.0.0.1:6379 --clients 1000
 //! loadgen report results.jsonl [--baseline ours]
 //! ```
 //!
@@ -18,11 +20,13 @@
 //!
 //! Layout: `net` (target, source addresses, WebSocket handshake, HTTP client), `client` (one
 //! WebSocket client's roles and the delivery tracker), `scenario` (drivers and measurement),
-//! `polling` (the long-polling scenario), `sys` (`/proc` and rlimits), `report`.
+//! `polling` (the long-polling scenario), `sys` (`/proc` and rlimits), `redis` (a cluster's
+//! Redis traffic and CPU), `report`.
 
 mod client;
 mod net;
 mod polling;
+mod redis;
 mod report;
 mod scenario;
 mod sys;
@@ -39,17 +43,21 @@ usage: loadgen run [options]    one scenario against one server
        loadgen report FILE... [--baseline LABEL]
 
 run options:
-  --url URL                  server, loopback only (default http://127.0.0.1:3000)
+  --url URL                  server, loopback only (default http://127.0.0.1:3000); cluster:
+                             repeat it, once per node, clients spread over them in turn
   --path PATH                Socket.IO path (default /socket.io/)
-  --scenario NAME            echo | fanout | rooms | idle | polling (default echo)
+  --scenario NAME            echo | fanout | cluster | rooms | idle | polling (default echo)
   --clients N                clients or connections (default 100, at most 60000)
   --duration S               timed phase in seconds; for idle, how long they are held (default 5)
   --warmup S                 untimed start (default 1)
   --payload BYTES            payload string length, at least 16 (default 64)
   --rooms N                  rooms scenario: rooms (default 100)
-  --window N                 rooms scenario: concurrent senders (default 16)
+  --window N                 rooms and cluster scenarios: concurrent senders (default 16
+                             for rooms, 1 for cluster)
   --connect-concurrency N    handshakes in flight while connecting (default 64)
-  --server-pid PID           the server process, for its CPU time and memory
+  --server-pid PID           the server process, for its CPU time and memory; repeat it for
+                             every node of a cluster (CPU summed)
+  --redis HOST:PORT          cluster: the Redis, for its bytes and CPU per broadcast
   --label NAME               server name in the output (default server)";
 
 fn main() {
@@ -70,7 +78,7 @@ fn main() {
 }
 
 struct Cli {
-    url: String,
+    urls: Vec<String>,
     path: String,
     label: String,
     params: Params,
@@ -78,7 +86,7 @@ struct Cli {
 
 fn parse(args: &[String]) -> Result<Cli, String> {
     let mut cli = Cli {
-        url: "http://127.0.0.1:3000".to_owned(),
+        urls: Vec::new(),
         path: "/socket.io/".to_owned(),
         label: "server".to_owned(),
         params: Params {
@@ -90,9 +98,11 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             rooms: 100,
             window: 16,
             connect_concurrency: 64,
-            server_pid: None,
+            server_pids: Vec::new(),
+            redis: None,
         },
     };
+    let mut window_set = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let value = it
@@ -119,7 +129,7 @@ fn parse(args: &[String]) -> Result<Cli, String> {
         };
         let p = &mut cli.params;
         match flag.as_str() {
-            "--url" => cli.url = value.to_owned(),
+            "--url" => cli.urls.push(value.to_owned()),
             "--path" => cli.path = value.to_owned(),
             "--label" => cli.label = value.to_owned(),
             "--scenario" => {
@@ -131,11 +141,24 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             "--warmup" => p.warmup = secs(60.0)?,
             "--payload" => p.payload = num(65_536)?.max(16) as usize,
             "--rooms" => p.rooms = num(10_000)?.max(1) as usize,
-            "--window" => p.window = num(1024)?.max(1) as usize,
+            "--window" => {
+                p.window = num(1024)?.max(1) as usize;
+                window_set = true;
+            }
             "--connect-concurrency" => p.connect_concurrency = num(4096)?.max(1) as usize,
-            "--server-pid" => p.server_pid = Some(num(u64::from(u32::MAX))? as u32),
+            "--server-pid" => p.server_pids.push(num(u64::from(u32::MAX))? as u32),
+            "--redis" => p.redis = Some(value.to_owned()),
             _ => return Err(format!("unknown option {flag}")),
         }
+    }
+    if cli.params.scenario == Scenario::Cluster && !window_set {
+        cli.params.window = 1;
+    }
+    if cli.urls.is_empty() {
+        cli.urls.push("http://127.0.0.1:3000".to_owned());
+    }
+    if cli.urls.len() > 16 {
+        return Err("at most 16 --url".to_owned());
     }
     Ok(cli)
 }
@@ -176,8 +199,11 @@ fn run_main(args: &[String]) -> i32 {
     // a hard bound on the whole run, whatever the server does
     let budget = p.warmup + p.duration + Duration::from_secs(120 + p.clients as u64 / 100);
     let result = rt.block_on(async {
-        let target = Arc::new(Target::parse(&cli.url, &cli.path).await?);
-        tokio::time::timeout(budget, scenario::run(&p, target))
+        let mut targets = Vec::with_capacity(cli.urls.len());
+        for url in &cli.urls {
+            targets.push(Arc::new(Target::parse(url, &cli.path).await?));
+        }
+        tokio::time::timeout(budget, scenario::run(&p, targets))
             .await
             .map_err(|_| format!("gave up after {} s", budget.as_secs()))
     });

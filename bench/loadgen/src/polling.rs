@@ -65,14 +65,10 @@ pub(crate) async fn run(
     };
     let _ = ctl_tx.send(Ctl::Go(phase));
     tokio::time::sleep_until(start.into()).await;
-    let server0 = p
-        .server_pid
-        .and_then(|pid| crate::sys::cpu_seconds(pid).ok());
+    let server0 = crate::sys::cpu_seconds_all(&p.server_pids);
     let own0 = crate::sys::own_cpu_seconds().unwrap_or(0.0);
     tokio::time::sleep_until(phase.end.into()).await;
-    let server1 = p
-        .server_pid
-        .and_then(|pid| crate::sys::cpu_seconds(pid).ok());
+    let server1 = crate::sys::cpu_seconds_all(&p.server_pids);
     let own1 = crate::sys::own_cpu_seconds().unwrap_or(0.0);
     let wall = phase.end.duration_since(phase.start).as_secs_f64();
 

@@ -40,6 +40,35 @@ fn metrics(scenario: &str) -> &'static [Metric] {
         m("reach all p50 ms", "reach_all_p50_us", 1e-3, 2),
         m("missing deliveries", "missing", 1.0, 0),
     ];
+    const CLUSTER: &[Metric] = &[
+        m(
+            "server CPU µs / delivery (all nodes)",
+            "cpu_us_per_op",
+            1.0,
+            3,
+        ),
+        m("deliveries / s", "ops_per_s", 1.0, 0),
+        m("reach all p50 ms", "reach_all_p50_us", 1e-3, 2),
+        m("missing deliveries", "missing", 1.0, 0),
+        m(
+            "bytes into Redis / broadcast",
+            "redis_in_bytes_per_broadcast",
+            1.0,
+            0,
+        ),
+        m(
+            "bytes out of Redis / broadcast",
+            "redis_out_bytes_per_broadcast",
+            1.0,
+            0,
+        ),
+        m(
+            "Redis CPU µs / broadcast",
+            "redis_cpu_us_per_broadcast",
+            1.0,
+            1,
+        ),
+    ];
     const ROOMS: &[Metric] = &[
         m("server CPU µs / delivery", "cpu_us_per_op", 1.0, 3),
         m("deliveries / s", "ops_per_s", 1.0, 0),
@@ -63,6 +92,7 @@ fn metrics(scenario: &str) -> &'static [Metric] {
     match scenario {
         "echo" => ECHO,
         "fanout" => BROADCAST,
+        s if s.starts_with("cluster") => CLUSTER,
         "rooms" => ROOMS,
         "idle" => IDLE,
         _ => POLLING,
@@ -116,7 +146,7 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
     })
 }
 
-const ORDER: [&str; 5] = ["echo", "fanout", "rooms", "idle", "polling"];
+const ORDER: [&str; 6] = ["echo", "fanout", "cluster", "rooms", "idle", "polling"];
 
 /// `loadgen report FILE... [--baseline LABEL]`.
 pub(crate) fn main(args: &[String]) -> i32 {
@@ -190,7 +220,14 @@ fn table(runs: &[Value], configs: &BTreeMap<String, String>, baseline: &str) -> 
             groups.push(key);
         }
     }
-    groups.sort_by_key(|(s, n)| (ORDER.iter().position(|o| o == s).unwrap_or(9), *n));
+    groups.sort_by_key(|(s, n)| {
+        let base = s.split('-').next().unwrap_or(s);
+        (
+            ORDER.iter().position(|o| *o == base).unwrap_or(9),
+            s.clone(),
+            *n,
+        )
+    });
 
     let mut md = String::new();
     md.push_str("| scenario | metric |");

@@ -18,6 +18,10 @@ use crate::sys;
 pub(crate) enum Scenario {
     Echo,
     Fanout,
+    /// Fan-out across the nodes of a cluster: the clients are spread over every `--url`
+    /// in turn, and every broadcast must reach all of them. `--window` senders (the first
+    /// clients, so spread over the nodes too) each keep one broadcast in flight.
+    Cluster,
     Rooms,
     Idle,
     Polling,
@@ -29,6 +33,7 @@ impl Scenario {
         Some(match s {
             "echo" => Scenario::Echo,
             "fanout" | "fan-out" => Scenario::Fanout,
+            "cluster" => Scenario::Cluster,
             "rooms" => Scenario::Rooms,
             "idle" => Scenario::Idle,
             "polling" => Scenario::Polling,
@@ -41,6 +46,7 @@ impl Scenario {
         match self {
             Scenario::Echo => "echo",
             Scenario::Fanout => "fanout",
+            Scenario::Cluster => "cluster",
             Scenario::Rooms => "rooms",
             Scenario::Idle => "idle",
             Scenario::Polling => "polling",
@@ -62,13 +68,16 @@ pub(crate) struct Params {
     pub(crate) window: usize,
     /// Handshakes in flight at once while connecting.
     pub(crate) connect_concurrency: usize,
-    pub(crate) server_pid: Option<u32>,
+    /// The server processes (every node of a cluster), for their CPU time and memory.
+    pub(crate) server_pids: Vec<u32>,
+    /// The Redis of a cluster (`HOST:PORT`, loopback), for its traffic and CPU over the phase.
+    pub(crate) redis: Option<String>,
 }
 
 /// CPU of the server and of the load generator over a span of time.
 #[derive(Debug)]
 struct Meter {
-    pid: Option<u32>,
+    pids: Vec<u32>,
     server: Option<f64>,
     own: f64,
     at: Instant,
@@ -82,17 +91,17 @@ struct Measured {
 }
 
 impl Meter {
-    fn start(pid: Option<u32>) -> Meter {
+    fn start(pids: &[u32]) -> Meter {
         Meter {
-            pid,
-            server: pid.and_then(|p| sys::cpu_seconds(p).ok()),
+            pids: pids.to_vec(),
+            server: sys::cpu_seconds_all(pids),
             own: sys::own_cpu_seconds().unwrap_or(0.0),
             at: Instant::now(),
         }
     }
 
     fn stop(self) -> Measured {
-        let server = self.pid.and_then(|p| sys::cpu_seconds(p).ok());
+        let server = sys::cpu_seconds_all(&self.pids);
         Measured {
             server_cpu_s: match (self.server, server) {
                 (Some(a), Some(b)) => Some(b - a),
@@ -165,12 +174,17 @@ pub(crate) fn percentiles(out: &mut Map<String, Value>, prefix: &str, mut us: Ve
     );
 }
 
-/// Connects `n` Socket.IO WebSocket clients, `concurrency` handshakes at a time.
-async fn connect_all(target: &Arc<Target>, n: usize, concurrency: usize) -> (Vec<Ws>, Vec<Error>) {
+/// Connects `n` Socket.IO WebSocket clients, `concurrency` handshakes at a time; client `i`
+/// goes to target `i % targets.len()`.
+async fn connect_all(
+    targets: &[Arc<Target>],
+    n: usize,
+    concurrency: usize,
+) -> (Vec<Ws>, Vec<Error>) {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
     for i in 0..n {
-        let target = target.clone();
+        let target = targets[i % targets.len()].clone();
         let sem = sem.clone();
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
@@ -190,14 +204,24 @@ async fn connect_all(target: &Arc<Target>, n: usize, concurrency: usize) -> (Vec
 }
 
 /// Runs one scenario; the JSON object of its results.
-pub(crate) async fn run(p: &Params, target: Arc<Target>) -> Map<String, Value> {
+///
+/// `targets` is never empty; only the cluster scenario uses more than the first.
+pub(crate) async fn run(p: &Params, targets: Vec<Arc<Target>>) -> Map<String, Value> {
     let mut out = Map::new();
-    out.insert("scenario".into(), json!(p.scenario.name()));
+    // broadcasts in flight change the figures: a cluster run with more than one is a
+    // scenario of its own in the report
+    let name = match p.scenario {
+        Scenario::Cluster if p.window > 1 => format!("cluster-w{}", p.window),
+        _ => p.scenario.name().to_owned(),
+    };
+    out.insert("scenario".into(), json!(name));
     out.insert("size".into(), json!(p.clients));
+    let first = targets[0].clone();
     let errors = match p.scenario {
-        Scenario::Polling => crate::polling::run(p, target, &mut out).await,
-        Scenario::Idle => idle(p, target, &mut out).await,
-        _ => websocket(p, target, &mut out).await,
+        Scenario::Polling => crate::polling::run(p, first, &mut out).await,
+        Scenario::Idle => idle(p, first, &mut out).await,
+        Scenario::Cluster => websocket(p, &targets, &mut out).await,
+        _ => websocket(p, &targets[..1], &mut out).await,
     };
     out.insert("errors".into(), json!(errors.len()));
     if let Some(e) = errors.first() {
@@ -211,9 +235,13 @@ pub(crate) async fn run(p: &Params, target: Arc<Target>) -> Map<String, Value> {
     out
 }
 
-/// Echo, fan-out and rooms over WebSocket.
-async fn websocket(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>) -> Vec<Error> {
-    let (wss, mut errors) = connect_all(&target, p.clients, p.connect_concurrency).await;
+/// Echo, fan-out, cluster and rooms over WebSocket.
+async fn websocket(
+    p: &Params,
+    targets: &[Arc<Target>],
+    out: &mut Map<String, Value>,
+) -> Vec<Error> {
+    let (wss, mut errors) = connect_all(targets, p.clients, p.connect_concurrency).await;
     let n = wss.len();
     let rooms = if p.scenario == Scenario::Rooms {
         p.rooms.max(1)
@@ -229,6 +257,7 @@ async fn websocket(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>
     let senders = match p.scenario {
         Scenario::Rooms => p.window.clamp(1, n.max(1)),
         Scenario::Fanout => 1,
+        Scenario::Cluster => p.window.clamp(1, n.max(1)),
         _ => 0,
     };
     let tracker = Arc::new(Tracker::new(senders, room_sizes));
@@ -239,7 +268,8 @@ async fn websocket(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>
     for (index, ws) in wss.into_iter().enumerate() {
         let role = match p.scenario {
             Scenario::Echo => Role::Echo,
-            Scenario::Fanout if index == 0 => Role::FanoutSender,
+            Scenario::Fanout if index == 0 => Role::FanoutSender(0),
+            Scenario::Cluster if index < senders => Role::FanoutSender(index),
             Scenario::Rooms if index < senders => Role::RoomSender(index),
             _ => Role::Receiver,
         };
@@ -272,9 +302,29 @@ async fn websocket(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>
     };
     let _ = ctl_tx.send(Ctl::Go(phase));
     tokio::time::sleep_until(phase.start.into()).await;
-    let meter = Meter::start(p.server_pid);
+    let redis_before = match &p.redis {
+        Some(addr) => match crate::redis::Stats::read(addr).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    let meter = Meter::start(&p.server_pids);
     tokio::time::sleep_until(phase.end.into()).await;
     let measured = meter.stop();
+    let redis_after = match (&p.redis, &redis_before) {
+        (Some(addr), Some(_)) => match crate::redis::Stats::read(addr).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        _ => None,
+    };
     // let the last broadcasts arrive before the clients stop counting; echo clients finish
     // the round trip in flight by themselves
     if p.scenario != Scenario::Echo {
@@ -323,6 +373,12 @@ async fn websocket(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>
                 .sum();
             common(out, "delivery", delivered, &measured);
             out.insert("broadcasts".into(), json!(in_phase.len()));
+            if let (Some(a), Some(b)) = (&redis_before, &redis_after) {
+                crate::redis::record(out, a, b, in_phase.len() as u64);
+            }
+            if targets.len() > 1 {
+                out.insert("nodes".into(), json!(targets.len()));
+            }
             out.insert("expected".into(), json!(expected));
             out.insert("missing".into(), json!(expected - delivered));
             out.insert(
@@ -349,10 +405,10 @@ async fn websocket(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>
 /// Idle connections: setups per second and server CPU per setup while connecting, then the
 /// server's resident memory per connection once they have been held for `--duration`.
 async fn idle(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>) -> Vec<Error> {
-    let pid = p.server_pid;
+    let pid = p.server_pids.first().copied();
     let rss_before = pid.and_then(|p| sys::rss_kib(p).ok());
-    let meter = Meter::start(pid);
-    let (wss, mut errors) = connect_all(&target, p.clients, p.connect_concurrency).await;
+    let meter = Meter::start(&p.server_pids);
+    let (wss, mut errors) = connect_all(&[target], p.clients, p.connect_concurrency).await;
     let measured = meter.stop();
     let n = wss.len();
     common(out, "connection setup", n as u64, &measured);

@@ -12,6 +12,15 @@ pub(crate) fn cpu_seconds(pid: u32) -> io::Result<f64> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "unexpected /proc stat"))
 }
 
+/// The CPU time of several processes (the nodes of a cluster) together; `None` without any
+/// process, or when one of them cannot be read.
+pub(crate) fn cpu_seconds_all(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&p| cpu_seconds(p).ok()).sum()
+}
+
 /// The load generator's own CPU time, in seconds.
 pub(crate) fn own_cpu_seconds() -> io::Result<f64> {
     cpu_seconds(std::process::id())
