@@ -101,6 +101,36 @@ async fn three_rust_nodes_and_a_silent_one() {
     assert!(a.io.fetch_sockets().await.is_ok());
 }
 
+/// A node that has not counted the others yet (its `PUBSUB NUMSUB` count is refreshed every
+/// hour here, every second by default) still publishes its broadcasts, as Node's adapter
+/// does: a node that has just joined misses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcasts_reach_a_node_not_counted_yet() {
+    if !redis_available() {
+        return;
+    }
+    let redis = RedisServer::start().await;
+    let a = RustNode::start_counting_every(&redis.url(), Duration::from_secs(3600)).await;
+    let b = RustNode::start(&redis.url()).await;
+    wait_numsub(&redis, "socket.io-request#/#", 2).await;
+    let mut ws = SioWs::connect(b.addr, "/socket.io/?EIO=4&transport=websocket")
+        .await
+        .unwrap();
+    assert!(ws.recv_data_text().await.starts_with("0{"));
+    ws.send_text("40").await;
+    assert!(ws.recv_data_text().await.starts_with("40"));
+    assert_eq!(
+        a.server_count(),
+        1,
+        "node A has not counted B: the case under test"
+    );
+    a.io.emit("early", &1).unwrap();
+    a.io.to("nobody").emit("not-for-you", &2).unwrap();
+    a.io.except("nobody").emit("early-except", &3).unwrap();
+    assert_eq!(ws.recv_data_text().await, r#"42["early",1]"#);
+    assert_eq!(ws.recv_data_text().await, r#"42["early-except",3]"#);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_emitter_into_rust_cluster() {
     if !redis_available() {

@@ -40,8 +40,24 @@ async fn client(addr: SocketAddr) -> SioWs {
     ws
 }
 
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(100)).await;
+/// Polls `cond` until it holds; fails the test with `what` after `within`.
+async fn wait_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Waits until `log` holds `n` entries (see [`wait_until`]).
+async fn wait_for_entries(log: &Log, n: usize) {
+    wait_until(&format!("{n} log entries"), Duration::from_secs(5), || {
+        log.lock().unwrap().len() >= n
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,6 +87,9 @@ async fn handlers_any_and_off() {
                 socket.off("ev");
                 socket.off_any();
                 l.lock().unwrap().push("stopped".into());
+                socket.on("sync", |_s, _: Args, ack: AckSender| {
+                    let _ = ack.send(&());
+                });
             });
         })
         .await;
@@ -78,7 +97,10 @@ async fn handlers_any_and_off() {
         ws.send_text(r#"42["ev",1]"#).await;
         ws.send_text(r#"42["stop"]"#).await;
         ws.send_text(r#"42["ev",2]"#).await;
-        settle().await;
+        // The events of one socket are handled in order: once `sync` is answered, `ev 2` has
+        // been dispatched (to nobody, which is what is checked).
+        ws.send_text(r#"421["sync"]"#).await;
+        assert_eq!(ws.recv_data_text().await, "431[]");
         assert_eq!(
             *log.lock().unwrap(),
             [
@@ -178,6 +200,7 @@ async fn acks_are_single_use_and_outgoing_any_sees_emits() {
         let mut ws = client(addr).await;
         ws.send_text(r#"429["q"]"#).await;
         assert_eq!(ws.recv_data_text().await, r#"439["first"]"#);
+        // A second answer would follow the first at once: a short bounded wait after it.
         ws.assert_silent(Duration::from_millis(200)).await;
         assert_eq!(*log.lock().unwrap(), ["out hello 0"]);
         io.close().await;
@@ -209,14 +232,14 @@ async fn disconnect_reasons_and_rooms_while_disconnecting() {
         .await;
         let mut a = client(addr).await;
         a.send_text("41").await;
-        settle().await;
+        wait_for_entries(&log, 2).await;
         let mut b = client(addr).await;
         b.send_text(r#"42["kick"]"#).await;
         assert_eq!(b.recv_data_text().await, "41");
-        settle().await;
+        wait_for_entries(&log, 4).await;
         let c = client(addr).await;
         c.close().await;
-        settle().await;
+        wait_for_entries(&log, 6).await;
         assert_eq!(
             *log.lock().unwrap(),
             [
@@ -230,7 +253,10 @@ async fn disconnect_reasons_and_rooms_while_disconnecting() {
         );
         // After `41` on its only namespace the session stays open (no connect timeout).
         a.send_text("40").await;
-        assert_eq!(io.engine().clients_count(), 2);
+        wait_until("c's session removed", Duration::from_secs(5), || {
+            io.engine().clients_count() == 2
+        })
+        .await;
         let _ = DisconnectReason::ServerShuttingDown;
         io.close().await;
     })
@@ -251,12 +277,7 @@ async fn events_of_one_socket_arrive_in_order() {
         for n in 0..500 {
             ws.send_text(&format!(r#"42["n",{n}]"#)).await;
         }
-        for _ in 0..100 {
-            if log.lock().unwrap().len() == 500 {
-                break;
-            }
-            settle().await;
-        }
+        wait_for_entries(&log, 500).await;
         let got: Vec<String> = log.lock().unwrap().clone();
         let want: Vec<String> = (0..500).map(|n| n.to_string()).collect();
         assert_eq!(got, want);
@@ -287,7 +308,20 @@ async fn conn_upgrade_event_fires_when_polling_moves_to_websocket() {
             .to_owned();
         let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
         sio_common::http(addr, "POST", &path, b"40").await.unwrap();
-        settle().await;
+        // The `hello` the connection handler emits after registering `on_upgrade`: connecting
+        // is done, and connecting alone must not have fired the upgrade event (nothing can
+        // fire it later but the upgrade below, so no wait is needed for this negative check).
+        let mut polled = String::new();
+        while !polled.contains(r#"42["hello"]"#) {
+            let res = tokio::time::timeout(
+                Duration::from_secs(5),
+                sio_common::http(addr, "GET", &path, b""),
+            )
+            .await
+            .expect("timed out polling for the connection's hello")
+            .unwrap();
+            polled.push_str(&res.text());
+        }
         assert!(log.lock().unwrap().is_empty());
         let mut ws = SioWs::connect(
             addr,
@@ -298,7 +332,7 @@ async fn conn_upgrade_event_fires_when_polling_moves_to_websocket() {
         ws.send_text("2probe").await;
         assert_eq!(ws.recv_text().await, "3probe");
         ws.send_text("5").await;
-        settle().await;
+        wait_for_entries(&log, 1).await;
         assert_eq!(*log.lock().unwrap(), ["upgraded Websocket"]);
         io.close().await;
     })

@@ -6,7 +6,11 @@
 //!   and every room, its disconnect handler runs once, its file descriptor is closed, and a
 //!   bystander keeps getting acks;
 //! - no first event is lost after an async middleware: 1,000 clients that emit with an ack the
-//!   moment they are connected all get their ack, each event handled once and in order.
+//!   moment they are connected all get their ack, each event handled once and in order;
+//! - `compress(false)` (`tests/clients/sio_compress.js`): with permessage-deflate and HTTP
+//!   compression on, compressed and uncompressed emits reach a real client intact, and
+//!   packets queued on polling keep their wish when flushed over the upgraded WebSocket;
+//! - `local()` on a dynamic parent reaches its children's local sockets, and nothing else.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 #[path = "sio_common/mod.rs"]
@@ -767,6 +771,14 @@ async fn an_empty_child_is_kept_while_a_client_is_joining_it() {
 /// on the events `normal` and `plain`, the latter with `compress(false)`, to the socket and
 /// through a broadcast to its own room.
 async fn compress_server() -> (Server, SocketAddr) {
+    let (io, addr, _plain) = compress_server_counting().await;
+    (io, addr)
+}
+
+/// [`compress_server`], with the number of `plain` events handled (once its emits are made).
+async fn compress_server_counting() -> (Server, SocketAddr, Arc<AtomicUsize>) {
+    let plain_handled = Arc::new(AtomicUsize::new(0));
+    let handled = plain_handled.clone();
     let io = Server::new();
     io.set_engine_options(|e| {
         e.per_message_deflate = Some(engineio::PerMessageDeflate::default());
@@ -782,13 +794,15 @@ async fn compress_server() -> (Server, SocketAddr) {
         });
         let b = big.clone();
         let io = io2.clone();
+        let handled = handled.clone();
         socket.on("plain", move |s, _: socketio::Args, _ack| {
             let _ = s.compress(false).emit("big", &b);
             let _ = io.to(s.id().to_owned()).compress(false).emit("big", &b);
+            handled.fetch_add(1, Ordering::SeqCst);
         });
     });
     let addr = io.listen("127.0.0.1:0").await.unwrap();
-    (io, addr)
+    (io, addr, plain_handled)
 }
 
 /// A WebSocket frame as the server sent it.
@@ -1036,6 +1050,324 @@ async fn the_handshake_address_is_known_under_axum() {
         })
         .await;
         assert_eq!(seen.lock().unwrap().as_deref(), Some("::ffff:127.0.0.1"));
+    })
+    .await;
+}
+
+/// What `tests/clients/sio_compress.js` received: one `big` after `normal`, two after `plain`,
+/// each the server's 2 KiB string exactly.
+fn assert_bigs_intact(result: &serde_json::Value) {
+    let big = "x".repeat(2048);
+    let received = result["received"].as_array().unwrap();
+    let phases: Vec<&str> = received
+        .iter()
+        .map(|r| r["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["normal", "plain", "plain"], "{result}");
+    for r in received {
+        assert_eq!(
+            r["text"].as_str(),
+            Some(big.as_str()),
+            "a `big` of phase {} arrived altered",
+            r["phase"]
+        );
+    }
+}
+
+/// `compress(false)` with the real socket.io-client 4.x on a WebSocket with permessage-deflate
+/// (`perMessageDeflate: true`): the compressed emit and the `compress(false)` ones, to the
+/// socket and through a broadcast, all arrive intact (the frames themselves are checked by
+/// `compress_false_skips_per_message_deflate`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_false_reaches_a_real_client_intact_over_websocket() {
+    with_timeout(Duration::from_secs(30), async {
+        let (io, addr) = compress_server().await;
+        let result = ClientProcess::node(
+            "sio_compress.js",
+            &json!({"url": format!("http://{addr}"), "transport": "websocket"}),
+        )
+        .result(Duration::from_secs(20))
+        .await;
+        assert_eq!(result["transport"], "websocket", "{result}");
+        assert!(
+            result["extensions"]
+                .as_str()
+                .is_some_and(|e| e.contains("permessage-deflate")),
+            "permessage-deflate not negotiated: {result}"
+        );
+        assert_bigs_intact(&result);
+        io.close().await;
+    })
+    .await;
+}
+
+/// The same over polling, with the real client's `fetch()` transport (which asks for gzip):
+/// the poll carrying the plain emit is gzipped, those carrying only `compress(false)` emits are
+/// not (Node's rule), and all arrive intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_false_reaches_a_real_client_intact_over_polling() {
+    with_timeout(Duration::from_secs(30), async {
+        let (io, addr) = compress_server().await;
+        let result = ClientProcess::node(
+            "sio_compress.js",
+            &json!({"url": format!("http://{addr}"), "transport": "polling"}),
+        )
+        .result(Duration::from_secs(20))
+        .await;
+        assert_eq!(result["transport"], "polling", "{result}");
+        assert_bigs_intact(&result);
+        let polls = result["polls"].as_array().unwrap();
+        let (first, rest) = polls.split_first().expect("no poll carried a `big`");
+        assert_eq!(first["bigs"], 1, "{result}");
+        assert!(
+            first["encoding"].is_string(),
+            "the plain emit's poll was not compressed: {result}"
+        );
+        for poll in rest {
+            assert!(
+                poll["encoding"].is_null(),
+                "a poll of `compress(false)` emits only was compressed: {result}"
+            );
+        }
+        let plain: u64 = rest.iter().map(|p| p["bigs"].as_u64().unwrap()).sum();
+        assert_eq!(plain, 2, "{result}");
+        io.close().await;
+    })
+    .await;
+}
+
+/// Packets queued while the session is still on polling and flushed over the WebSocket once
+/// the upgrade completes keep their compression wish: the `compress(false)` ones go without
+/// RSV1, the plain one queued with them is compressed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_false_survives_the_flush_after_an_upgrade() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr, plain_handled) = compress_server_counting().await;
+        let open = http_body(
+            addr,
+            "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let sid = open
+            .split("\"sid\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_owned();
+        let post = |body: &str| {
+            format!(
+                "POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+        };
+        let get = format!(
+            "GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        );
+        assert!(http_status(addr, &post("40"), Duration::from_secs(5)).await.contains("200"));
+        let connected = http_head_and_body(addr, &get).await;
+        assert!(connected.1.starts_with(b"40"), "{connected:?}");
+
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (read, mut write) = tcp.into_split();
+        let mut read = BufReader::new(read);
+        write
+            .write_all(
+                format!(
+                    "GET /socket.io/?EIO=4&transport=websocket&sid={sid} HTTP/1.1\r\nHost: x\r\n\
+                     Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+                     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                     Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            read.read_line(&mut line).await.unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("permessage-deflate"),
+            "{head}"
+        );
+        write.write_all(&client_text("2probe")).await.unwrap();
+        let probe = read_frame(&mut read).await;
+        assert_eq!(probe.payload, b"3probe", "{probe:?}");
+
+        // Still on polling (no `5` yet), with no GET waiting: the three `big` stay queued.
+        assert!(http_status(
+            addr,
+            &post("42[\"normal\"]\u{1e}42[\"plain\"]"),
+            Duration::from_secs(5)
+        )
+        .await
+        .contains("200"));
+        eventually(Duration::from_secs(5), "`plain` handled", || {
+            plain_handled.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        write.write_all(&client_text("5")).await.unwrap();
+
+        let normal = read_frame(&mut read).await;
+        assert_eq!(normal.opcode, 1);
+        assert!(normal.rsv1, "the plain emit queued on polling went uncompressed");
+        for what in [
+            "socket.compress(false).emit",
+            "io.to(id).compress(false).emit",
+        ] {
+            let plain = read_frame(&mut read).await;
+            assert_eq!(plain.opcode, 1);
+            assert!(!plain.rsv1, "{what}: queued on polling, flushed compressed");
+            let text = String::from_utf8(plain.payload).unwrap();
+            assert!(text.starts_with(r#"42["big","xxx"#), "{what}: {text:.40}");
+        }
+        io.close().await;
+    })
+    .await;
+}
+
+/// An adapter that counts what it is asked to publish, claiming a second node so that any
+/// cluster operation would publish.
+struct CountingAdapter(Arc<AtomicUsize>);
+
+impl socketio::Adapter for CountingAdapter {
+    fn server_count(&self) -> usize {
+        2
+    }
+
+    fn publish(
+        &self,
+        _request: socketio::ClusterRequest,
+    ) -> Result<socketio::Responses, socketio::AdapterError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(tokio::sync::mpsc::unbounded_channel().1)
+    }
+}
+
+/// `local()` on a dynamic parent (Node's `io.of(/^\/dyn-\d+$/).local.emit(...)`) reaches the
+/// local sockets of every child, `to(room)` narrows it to the room, a socket of an unrelated
+/// namespace gets nothing; fetch, join and emit with acks reach the children's sockets too;
+/// and nothing is published to other nodes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_on_a_dynamic_parent_reaches_its_childrens_sockets() {
+    with_timeout(Duration::from_secs(20), async {
+        let io = Server::new();
+        let published = Arc::new(AtomicUsize::new(0));
+        let p = published.clone();
+        io.set_adapter(move |_handle: socketio::NamespaceHandle| {
+            Arc::new(CountingAdapter(p.clone())) as Arc<dyn socketio::Adapter>
+        });
+        let parent = io.of_regex(regex::Regex::new(r"^/dyn-\d+$").unwrap());
+        parent.on_connection(|socket| {
+            if let Some(room) = socket.auth()["room"].as_str() {
+                socket.join(room.to_owned()).unwrap();
+            }
+            let _ = socket.emit("hello", &());
+        });
+        // In a room of the same name as the children's, which the parent must not reach.
+        io.of("/other").on_connection(|socket| {
+            socket.join("r").unwrap();
+            let _ = socket.emit("hello", &());
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+        let open = |nsp: &'static str, auth: serde_json::Value| async move {
+            let mut ws = sio_common::SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+                .await
+                .unwrap();
+            ws.set_auto_pong(true);
+            let _open = ws.recv_text().await;
+            let sid = ws.join(nsp, Some(&auth)).await;
+            (ws, sid)
+        };
+        let (mut a, _) = open("/dyn-1", json!({"room": "r"})).await;
+        let (mut b, b_sid) = open("/dyn-2", json!({})).await;
+        let (mut c, _) = open("/dyn-2", json!({"room": "r"})).await;
+        let (mut other, other_sid) = open("/other", json!({})).await;
+        assert_eq!(io.children_of(&parent).len(), 2);
+
+        parent.local().emit("news", &"all").unwrap();
+        assert_eq!(a.recv_data_text().await, r#"42/dyn-1,["news","all"]"#);
+        assert_eq!(b.recv_data_text().await, r#"42/dyn-2,["news","all"]"#);
+        assert_eq!(c.recv_data_text().await, r#"42/dyn-2,["news","all"]"#);
+
+        parent.local().to("r").emit("news", &"room").unwrap();
+        assert_eq!(a.recv_data_text().await, r#"42/dyn-1,["news","room"]"#);
+        assert_eq!(c.recv_data_text().await, r#"42/dyn-2,["news","room"]"#);
+        // A later emit to each of the others comes first: the broadcasts skipped them.
+        io.of("/dyn-2")
+            .local()
+            .to(b_sid.clone())
+            .emit("sync", &())
+            .unwrap();
+        assert_eq!(b.recv_data_text().await, r#"42/dyn-2,["sync"]"#);
+        io.of("/other")
+            .local()
+            .to(other_sid.clone())
+            .emit("sync", &())
+            .unwrap();
+        assert_eq!(other.recv_data_text().await, r#"42/other,["sync"]"#);
+
+        // The other operations the operators offer, on the children's local sockets too.
+        let all = parent.local().fetch_sockets().await.unwrap();
+        assert_eq!(all.len(), 3);
+        let in_room = parent.local().to("r").fetch_sockets().await.unwrap();
+        assert_eq!(in_room.len(), 2);
+        parent.local().except("r").sockets_join(["joined"]).unwrap();
+        let joined = parent.local().to("joined").fetch_sockets().await.unwrap();
+        assert_eq!(joined.len(), 1);
+        assert_eq!(joined[0].id(), b_sid);
+
+        // With acks: each child's sockets answer, under that child's own ack ids.
+        let asking = parent.clone();
+        let answers = tokio::spawn(async move {
+            asking
+                .local()
+                .timeout(Duration::from_secs(5))
+                .emit_with_ack("ask", &())
+                .await
+        });
+        for (ws, nsp, name) in [
+            (&mut a, "/dyn-1", "a"),
+            (&mut b, "/dyn-2", "b"),
+            (&mut c, "/dyn-2", "c"),
+        ] {
+            let frame = ws.recv_data_text().await;
+            let id = frame
+                .strip_prefix(&format!("42{nsp},"))
+                .and_then(|rest| rest.strip_suffix(r#"["ask"]"#))
+                .unwrap_or_else(|| panic!("{name} got {frame}"))
+                .to_owned();
+            ws.send_text(&format!(r#"43{nsp},{id}["{name}"]"#)).await;
+        }
+        let mut answers: Vec<String> = answers
+            .await
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|v| v.value.as_str().unwrap().to_owned())
+            .collect();
+        answers.sort();
+        assert_eq!(answers, ["a", "b", "c"]);
+        io.of("/other")
+            .local()
+            .to(other_sid)
+            .emit("sync", &())
+            .unwrap();
+        assert_eq!(other.recv_data_text().await, r#"42/other,["sync"]"#);
+
+        assert_eq!(
+            published.load(Ordering::SeqCst),
+            0,
+            "a local operation on the parent left the node"
+        );
+        io.close().await;
     })
     .await;
 }

@@ -73,11 +73,15 @@ pub(crate) async fn run(
                     });
                 }
                 if let Some(out) = session.ws_out.get().filter(|_| !st.queue.is_empty()) {
-                    let packets = SessionInner::drain_queue(&mut st);
-                    tracing::trace!(target: "engineio::packet", sid = %session.sid, ?packets, "sent (websocket)");
+                    let queued = SessionInner::drain_queue(&mut st);
                     let mut w = out.writer.lock();
-                    for p in &packets {
-                        w.push_packet(p, out.framing);
+                    let plain = Framing {
+                        deflate_threshold: None,
+                        ..out.framing
+                    };
+                    for q in &queued {
+                        tracing::trace!(target: "engineio::packet", sid = %session.sid, packet = ?q.packet, compress = q.compress, "sent (websocket)");
+                        w.push_packet(&q.packet, if q.compress { out.framing } else { plain });
                     }
                 }
             }

@@ -88,10 +88,12 @@
 //! - A malformed message on any channel (garbage, truncated MessagePack, JSON of the wrong
 //!   shape, an unknown request type, past [`DecodeLimits`]) is logged at `debug` and dropped.
 //!
-//! The node count is a cached `PUBSUB NUMSUB`, refreshed every
-//! [`server_count_interval`](RedisAdapterConfig::server_count_interval): a node that has
-//! just joined is counted within that interval (the `socketio` crate publishes a broadcast
-//! only when it counts more than one node).
+//! Every broadcast that is not `local` is published, as Node's adapter does, even while this
+//! node counts no other. The node count is a cached `PUBSUB NUMSUB`, refreshed every
+//! [`server_count_interval`](RedisAdapterConfig::server_count_interval) and used only by the
+//! calls that wait for answers (fetch sockets, broadcasts and server-side emits with acks):
+//! a node that has just joined gets broadcasts at once and answers requests once counted,
+//! within that interval.
 //!
 //! # The emitter
 //!

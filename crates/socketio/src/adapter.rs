@@ -204,6 +204,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// How many nodes serve this namespace, this one included.
     fn server_count(&self) -> usize;
 
+    /// Whether a broadcast that is not `local` is published to the other nodes. By default
+    /// only while [`server_count`](Self::server_count) counts another node; an adapter whose
+    /// count is an estimate (a cached `PUBSUB NUMSUB`, say) returns `true`, so that a node that
+    /// has just joined gets every broadcast at once, as Node's adapters always publish.
+    fn publishes_broadcasts(&self) -> bool {
+        self.server_count() > 1
+    }
+
     /// Publishes `request` to every other node. Requests that want answers (fetch, acks)
     /// get them on the returned stream, which ends when all nodes have answered or the
     /// adapter gives up; the caller applies its own timeout.

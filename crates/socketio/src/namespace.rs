@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use serde::Serialize;
 use socketio_protocol::{Packet, Payload, ProtocolRevision};
@@ -47,7 +47,12 @@ pub(crate) struct NamespaceInner {
     /// Ack ids, shared by the sockets of the namespace as in Node, so one broadcast with acks
     /// uses one id for all its recipients.
     ack_ids: AtomicU64,
+    /// Set on a dynamic parent: its children, owned by the registry.
+    children: OnceLock<Weak<ChildList>>,
 }
+
+/// The children of a dynamic parent namespace, in creation order.
+pub(crate) type ChildList = RwLock<Vec<Namespace>>;
 
 /// A namespace (Node's `io.of(name)`): a cheap-clone handle.
 ///
@@ -102,6 +107,7 @@ impl Namespace {
                 adapter: RwLock::new(factory.create(NamespaceHandle(handle))),
                 connecting: AtomicUsize::new(0),
                 ack_ids: AtomicU64::new(0),
+                children: OnceLock::new(),
             }
         }))
     }
@@ -129,6 +135,22 @@ impl Namespace {
         let weak: Weak<dyn LocalNamespace> = Arc::downgrade(&self.0) as Weak<NamespaceInner>;
         let adapter = factory.create(NamespaceHandle(weak));
         *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = adapter;
+    }
+
+    /// Makes this namespace a dynamic parent of `children`.
+    pub(crate) fn set_children(&self, children: Weak<ChildList>) {
+        let _ = self.0.children.set(children);
+    }
+
+    /// The children made so far if this is a dynamic parent, `None` for any other namespace.
+    pub(crate) fn children(&self) -> Option<Vec<Namespace>> {
+        let children = self.0.children.get()?;
+        Some(
+            children
+                .upgrade()
+                .map(|c| c.read().unwrap_or_else(|e| e.into_inner()).clone())
+                .unwrap_or_default(),
+        )
     }
 
     pub(crate) fn next_ack_id(&self) -> u64 {

@@ -7,7 +7,8 @@
 //! parent's middleware and connection handlers *as they are then* are copied into it; the
 //! parent's emits reach every child. Here the parent's broadcasts go through a
 //! [`ParentAdapter`], which applies each operation to every child, as Node's
-//! `ParentBroadcastAdapter` does.
+//! `ParentBroadcastAdapter` does. A `local` operation never reaches an adapter: the broadcast
+//! operators apply it to each child's local sockets themselves ([`Namespace::children`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -25,7 +26,7 @@ use crate::adapter::{
 };
 use crate::client::Resolved;
 use crate::guard::{self, Site};
-use crate::namespace::Namespace;
+use crate::namespace::{ChildList, Namespace};
 use crate::rooms::{RoomEvent, RoomLimits};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -37,7 +38,7 @@ pub(crate) enum Matcher {
     Predicate(PredicateFn),
 }
 
-type Children = RwLock<Vec<Namespace>>;
+type Children = ChildList;
 
 struct Parent {
     matcher: Matcher,
@@ -187,6 +188,7 @@ impl Registry {
             &ParentAdapterFactory(Arc::downgrade(&children)),
             self.room_limits,
         );
+        ns.set_children(Arc::downgrade(&children));
         self.parents
             .list
             .write()

@@ -204,8 +204,12 @@ pub struct RustNode {
 
 impl RustNode {
     pub async fn start(redis_url: &str) -> Self {
-        let config =
-            RedisAdapterConfig::default().with_server_count_interval(Duration::from_millis(200));
+        Self::start_counting_every(redis_url, Duration::from_millis(200)).await
+    }
+
+    /// A node whose `PUBSUB NUMSUB` count is refreshed every `interval`.
+    pub async fn start_counting_every(redis_url: &str, interval: Duration) -> Self {
+        let config = RedisAdapterConfig::default().with_server_count_interval(interval);
         let adapter =
             RedisAdapter::with_config(redis_url, config).unwrap_or_else(|e| panic!("adapter: {e}"));
         let io = Server::new();

@@ -42,10 +42,8 @@ pub(crate) enum Transport {
 pub(crate) struct State {
     pub(crate) proto: engineio_protocol::Session,
     pub(crate) transport: Transport,
-    pub(crate) queue: VecDeque<Packet>,
+    pub(crate) queue: VecDeque<Queued>,
     pub(crate) queued_bytes: usize,
-    /// A packet in `queue` may be compressed (not every one was sent `compress(false)`).
-    pub(crate) queue_compress: bool,
     /// Set once: the reason the session closed (the handler has been or is being told).
     pub(crate) closed: Option<CloseReason>,
     /// Removed from the session table; the driver exits.
@@ -64,6 +62,23 @@ pub(crate) struct State {
     pub(crate) polling_b64: bool,
     /// Binary as base64 on the WebSocket (`b64` on the WebSocket request).
     pub(crate) ws_b64: bool,
+}
+
+/// A packet waiting for a transport, with its compression wish: `compress(false)` packets keep
+/// it until they are framed, on polling (see [`Polled`]) or on the WebSocket after an upgrade
+/// (no permessage-deflate for their frames).
+pub(crate) struct Queued {
+    pub(crate) packet: Packet,
+    pub(crate) compress: bool,
+}
+
+impl From<Packet> for Queued {
+    fn from(packet: Packet) -> Self {
+        Queued {
+            packet,
+            compress: true,
+        }
+    }
 }
 
 /// A polling payload and whether HTTP compression may apply to it (not when every packet was
@@ -149,7 +164,6 @@ impl SessionInner {
                 transport,
                 queue: VecDeque::new(),
                 queued_bytes: 0,
-                queue_compress: false,
                 closed: None,
                 finished: false,
                 upgrade_tx: None,
@@ -188,7 +202,7 @@ impl SessionInner {
     /// As [`SessionInner::enqueue`]; `compress` false: no permessage-deflate for these frames,
     /// and no HTTP compression for a polling payload made only of such packets (Node's
     /// `send(data, {compress: false})`). Packets queued before the session is on its WebSocket
-    /// are framed with the session's default when it gets there.
+    /// keep the wish until the driver frames them there.
     pub(crate) fn enqueue_with(
         self: &Arc<Self>,
         packets: impl IntoIterator<Item = Packet>,
@@ -219,11 +233,10 @@ impl SessionInner {
                 return Ok(());
             }
         }
-        for p in packets {
-            st.queued_bytes += packet_cost(&p);
-            st.queue.push_back(p);
+        for packet in packets {
+            st.queued_bytes += packet_cost(&packet);
+            st.queue.push_back(Queued { packet, compress });
         }
-        st.queue_compress |= compress;
         let over_limit = if st.queued_bytes > self.ctx.config.max_buffer_size {
             true
         } else {
@@ -257,15 +270,12 @@ impl SessionInner {
         match &mut st.transport {
             Transport::Polling { get, .. } => {
                 if let Some(tx) = get.take() {
-                    let compress = std::mem::take(&mut st.queue_compress);
-                    let packets: Vec<Packet> = st.queue.drain(..).collect();
-                    st.queued_bytes = 0;
-                    if let Err(polled) = tx.send(Polled { packets, compress }) {
+                    let wishes: Vec<bool> = st.queue.iter().map(|q| q.compress).collect();
+                    if let Err(polled) = tx.send(Self::drain_polled(st)) {
                         // The GET went away (client gone mid-poll): keep the packets for the next.
-                        st.queue_compress |= polled.compress;
-                        for p in polled.packets.into_iter().rev() {
-                            st.queued_bytes += packet_cost(&p);
-                            st.queue.push_front(p);
+                        for (packet, compress) in polled.packets.into_iter().zip(wishes).rev() {
+                            st.queued_bytes += packet_cost(&packet);
+                            st.queue.push_front(Queued { packet, compress });
                         }
                     }
                 }
@@ -274,17 +284,19 @@ impl SessionInner {
         }
     }
 
-    /// Takes everything queued (the WebSocket driver and GETs answered at once).
-    pub(crate) fn drain_queue(st: &mut State) -> Vec<Packet> {
-        Self::drain_polled(st).packets
+    /// Takes everything queued, each packet with its compression wish (the WebSocket driver).
+    pub(crate) fn drain_queue(st: &mut State) -> VecDeque<Queued> {
+        st.queued_bytes = 0;
+        std::mem::take(&mut st.queue)
     }
 
-    /// As [`SessionInner::drain_queue`], with whether the payload may be compressed.
+    /// Takes everything queued as one polling payload, compressible unless every packet was
+    /// sent `compress(false)`.
     pub(crate) fn drain_polled(st: &mut State) -> Polled {
-        st.queued_bytes = 0;
+        let queued = Self::drain_queue(st);
         Polled {
-            compress: std::mem::take(&mut st.queue_compress),
-            packets: st.queue.drain(..).collect(),
+            compress: queued.iter().any(|q| q.compress),
+            packets: queued.into_iter().map(|q| q.packet).collect(),
         }
     }
 
@@ -385,7 +397,7 @@ impl SessionInner {
             st.graceful_close = graceful;
             let on_ws = matches!(st.transport, Transport::Websocket);
             if graceful && (!on_ws || close_packet_on_ws) {
-                st.queue.push_back(Packet::Close);
+                st.queue.push_back(Packet::Close.into());
             }
             if !graceful {
                 // Nothing queued will be sent: free it now, not when the last handle goes.
@@ -397,14 +409,14 @@ impl SessionInner {
                     if let Some(tx) = get.take() {
                         // Node: a client's own close releases the GET with a noop; any other
                         // end answers it with the close packet so the client sees a clean close.
-                        let packets = if graceful {
-                            Self::drain_queue(&mut st)
+                        let polled = if graceful {
+                            Self::drain_polled(&mut st)
                         } else if reason == CloseReason::TransportClose {
-                            vec![Packet::Noop]
+                            vec![Packet::Noop].into()
                         } else {
-                            vec![Packet::Close]
+                            vec![Packet::Close].into()
                         };
-                        let _ = tx.send(packets.into());
+                        let _ = tx.send(polled);
                         st.finished = true;
                     } else if !graceful {
                         st.finished = true;

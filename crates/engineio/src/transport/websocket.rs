@@ -120,7 +120,7 @@ pub(crate) fn handshake(
         {
             let mut st = session.lock();
             for p in first {
-                st.queue.push_back(p);
+                st.queue.push_back(p.into());
             }
         }
         session.connected();

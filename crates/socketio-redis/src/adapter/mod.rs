@@ -747,6 +747,14 @@ impl Adapter for NsAdapter {
         self.server_count.load(Ordering::Relaxed).max(1)
     }
 
+    /// Always, as Node's adapter: the node count is refreshed only every
+    /// [`server_count_interval`](RedisAdapterConfig::server_count_interval), and a node that
+    /// has just joined (or this one, before its first count) must not miss broadcasts
+    /// meanwhile. Publishing with nobody else subscribed costs one `PUBLISH`.
+    fn publishes_broadcasts(&self) -> bool {
+        true
+    }
+
     fn publish(&self, request: ClusterRequest) -> Result<Responses, AdapterError> {
         match self.me.upgrade() {
             Some(this) => this.publish_request(request),

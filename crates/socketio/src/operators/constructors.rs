@@ -41,7 +41,8 @@ impl Namespace {
         self.broadcast().except(room)
     }
 
-    /// This node only (Node's `local`).
+    /// This node only (Node's `local`). On a dynamic parent namespace (`io.of_regex`...), the
+    /// local sockets of each of its children.
     pub fn local(&self) -> BroadcastOperator {
         self.broadcast().local()
     }

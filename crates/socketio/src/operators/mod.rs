@@ -71,7 +71,8 @@ impl BroadcastOperator {
         self
     }
 
-    /// This node only: nothing is published to other nodes.
+    /// This node only: nothing is published to other nodes. On a dynamic parent namespace,
+    /// every operation then applies to the local sockets of each child, fetches included.
     pub fn local(mut self) -> Self {
         self.opts.flags.local = true;
         self
@@ -97,6 +98,30 @@ impl BroadcastOperator {
         TimeoutOperator { op: self, timeout }
     }
 
+    /// The children of a dynamic parent, for a `local` operation on it. A parent has no
+    /// sockets of its own, and its adapter (which fans out to the children) is a cluster path
+    /// that `local` skips: such an operation is applied to each child's local sockets here,
+    /// as a request from another node would be, and never leaves this node.
+    fn local_children(&self) -> Option<Vec<Namespace>> {
+        if self.opts.flags.local {
+            self.ns.children()
+        } else {
+            None
+        }
+    }
+
+    /// The local sockets targeted: this namespace's, or for a `local` operation on a dynamic
+    /// parent, each child's.
+    fn local_targets(&self) -> Vec<Socket> {
+        match self.local_children() {
+            Some(children) => children
+                .iter()
+                .flat_map(|c| c.local_targets(&self.opts))
+                .collect(),
+            None => self.ns.local_targets(&self.opts),
+        }
+    }
+
     fn publish(
         &self,
         request: ClusterRequest,
@@ -118,9 +143,16 @@ impl BroadcastOperator {
             return Err(EmitError::ReservedEvent(event.to_owned()));
         }
         let payload = to_payload(Some(event), data)?;
+        if let Some(children) = self.local_children() {
+            for child in children {
+                let packet = Packet::event(child.name(), payload.clone(), None);
+                child.broadcast_local(&packet, &self.opts, |_| {});
+            }
+            return Ok(());
+        }
         let packet = Packet::event(self.ns.name(), payload, None);
         self.ns.broadcast_local(&packet, &self.opts, |_| {});
-        if !self.opts.flags.local && self.ns.adapter().server_count() > 1 {
+        if !self.opts.flags.local && self.ns.adapter().publishes_broadcasts() {
             let Some(p) = packet.payload() else {
                 return Ok(());
             };
@@ -147,8 +179,7 @@ impl BroadcastOperator {
         timeout: Duration,
     ) -> Result<Vec<RemoteSocket>, BroadcastAckError> {
         let mut out: Vec<RemoteSocket> = self
-            .ns
-            .local_targets(&self.opts)
+            .local_targets()
             .into_iter()
             .map(RemoteSocket::Local)
             .collect();
@@ -198,8 +229,7 @@ impl BroadcastOperator {
         match self.fetch_sockets().await {
             Ok(sockets) => sockets.iter().map(|s| s.id().to_owned()).collect(),
             Err(_) => self
-                .ns
-                .local_targets(&self.opts)
+                .local_targets()
                 .iter()
                 .map(|s| s.id().to_owned())
                 .collect(),
@@ -212,7 +242,7 @@ impl BroadcastOperator {
         rooms: impl IntoIterator<Item = impl Into<Room>>,
     ) -> Result<(), EmitError> {
         let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
-        for s in self.ns.local_targets(&self.opts) {
+        for s in self.local_targets() {
             let _ = s.join_all(rooms.iter().cloned());
         }
         self.publish(ClusterRequest::SocketsJoin {
@@ -228,7 +258,7 @@ impl BroadcastOperator {
         rooms: impl IntoIterator<Item = impl Into<Room>>,
     ) -> Result<(), EmitError> {
         let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
-        for s in self.ns.local_targets(&self.opts) {
+        for s in self.local_targets() {
             for r in &rooms {
                 s.leave(r);
             }
@@ -243,7 +273,7 @@ impl BroadcastOperator {
     /// Disconnects the targeted sockets, on every node (Node's `disconnectSockets`); `close`
     /// closes their whole connections.
     pub fn disconnect_sockets(&self, close: bool) -> Result<(), EmitError> {
-        for s in self.ns.local_targets(&self.opts) {
+        for s in self.local_targets() {
             s.disconnect(close);
         }
         self.publish(ClusterRequest::DisconnectSockets {
@@ -311,23 +341,40 @@ impl TimeoutOperator {
                 }),
             );
         });
-        let servers = if opts.flags.local {
-            0
-        } else {
-            ns.adapter().server_count().saturating_sub(1)
-        };
-        let mut remote = if servers > 0 {
+        let request = || {
             let p = packet.payload().cloned().unwrap_or_default();
-            self.op.publish(ClusterRequest::Broadcast {
+            ClusterRequest::Broadcast {
                 packet: ClusterPacket {
                     data: p.data,
                     attachments: p.attachments,
                 },
                 opts: opts.clone(),
                 with_ack: true,
-            })?
+            }
+        };
+        let (servers, mut remote) = if let Some(children) = self.op.local_children() {
+            // Each child answers as a node would: its client count, then its clients' acks
+            // (with ack ids of its own).
+            let (child_tx, child_rx) = mpsc::unbounded_channel();
+            for child in &children {
+                child.apply_remote(request(), child_tx.clone());
+            }
+            (children.len(), Some(child_rx))
         } else {
-            None
+            let servers = if opts.flags.local {
+                0
+            } else {
+                ns.adapter().server_count().saturating_sub(1)
+            };
+            // Published whenever the adapter publishes broadcasts, so that nodes it has not
+            // counted yet still deliver it; only the counted ones are waited for.
+            let remote =
+                if servers > 0 || (!opts.flags.local && ns.adapter().publishes_broadcasts()) {
+                    self.op.publish(request())?
+                } else {
+                    None
+                };
+            (servers, remote)
         };
         drop(tx);
         let mut responses = Vec::new();
