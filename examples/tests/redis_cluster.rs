@@ -111,6 +111,20 @@ async fn broadcasts_reach_a_node_not_counted_yet() {
     }
     let redis = RedisServer::start().await;
     let a = RustNode::start_counting_every(&redis.url(), Duration::from_secs(3600)).await;
+    // A counts once when it subscribes (and then not for an hour): wait for that count, and
+    // for its start-up to be over, before B joins.
+    wait_numsub(&redis, "socket.io-request#/#", 1).await;
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while !redis
+        .command(&["INFO", "commandstats"])
+        .await
+        .unwrap_or_default()
+        .contains("cmdstat_pubsub|numsub:calls=")
+    {
+        assert!(std::time::Instant::now() < until, "node A never counted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let b = RustNode::start(&redis.url()).await;
     wait_numsub(&redis, "socket.io-request#/#", 2).await;
     let mut ws = SioWs::connect(b.addr, "/socket.io/?EIO=4&transport=websocket")

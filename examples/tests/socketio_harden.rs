@@ -1251,6 +1251,86 @@ impl socketio::Adapter for CountingAdapter {
     }
 }
 
+/// An adapter whose cached count says this node is alone while it really has a peer, as
+/// the Redis adapter's between two `PUBSUB NUMSUB`s; `fresh` is what asking afresh answers.
+struct StaleCountAdapter {
+    published: Arc<std::sync::Mutex<Vec<&'static str>>>,
+    publishes_broadcasts: bool,
+    fresh: usize,
+}
+
+impl socketio::Adapter for StaleCountAdapter {
+    fn server_count(&self) -> usize {
+        1
+    }
+
+    fn publishes_broadcasts(&self) -> bool {
+        self.publishes_broadcasts
+    }
+
+    fn count_servers(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send + '_>> {
+        Box::pin(std::future::ready(self.fresh))
+    }
+
+    fn publish(
+        &self,
+        request: socketio::ClusterRequest,
+    ) -> Result<socketio::Responses, socketio::AdapterError> {
+        let kind = match request {
+            socketio::ClusterRequest::Broadcast {
+                with_ack: false, ..
+            } => "broadcast",
+            socketio::ClusterRequest::Broadcast { with_ack: true, .. } => "broadcast-ack",
+            socketio::ClusterRequest::FetchSockets { .. } => "fetch",
+            _ => "other",
+        };
+        self.published.lock().unwrap().push(kind);
+        Ok(tokio::sync::mpsc::unbounded_channel().1)
+    }
+}
+
+/// The operators publish a broadcast whenever the adapter says it publishes broadcasts (the
+/// Redis adapter, whose count may not know a node that has just joined), not only when the
+/// cached count is above one; and a call that waits on other nodes asks for a fresh count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcasts_and_requests_follow_the_adapter_not_a_cached_count() {
+    with_timeout(Duration::from_secs(20), async {
+        for (publishes, fresh) in [(true, 2), (false, 1)] {
+            let published = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let io = Server::new();
+            let p = published.clone();
+            io.set_adapter(move |_handle: socketio::NamespaceHandle| {
+                Arc::new(StaleCountAdapter {
+                    published: p.clone(),
+                    publishes_broadcasts: publishes,
+                    fresh,
+                }) as Arc<dyn socketio::Adapter>
+            });
+            io.emit("news", &1).unwrap();
+            io.local().emit("news", &2).unwrap();
+            let fetched = io.timeout(Duration::from_millis(100)).fetch_sockets().await;
+            let acked = io
+                .timeout(Duration::from_millis(100))
+                .emit_with_ack("ask", &3)
+                .await;
+            let got = published.lock().unwrap().clone();
+            if publishes {
+                // the fresh count (2) is waited for: no answer comes, both time out
+                assert_eq!(got, ["broadcast", "fetch", "broadcast-ack"]);
+                assert!(fetched.is_err() && acked.is_err());
+            } else {
+                // a single node: nothing leaves it, nothing is waited for
+                assert!(got.is_empty(), "{got:?}");
+                assert!(fetched.unwrap().is_empty());
+                assert!(acked.unwrap().is_empty());
+            }
+        }
+    })
+    .await;
+}
+
 /// `local()` on a dynamic parent (Node's `io.of(/^\/dyn-\d+$/).local.emit(...)`) reaches the
 /// local sockets of every child, `to(room)` narrows it to the room, a socket of an unrelated
 /// namespace gets nothing; fetch, join and emit with acks reach the children's sockets too;

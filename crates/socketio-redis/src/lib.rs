@@ -83,17 +83,17 @@
 //!   other nodes (fetch sockets, server-side emit with acks, broadcasts with acks) fail after
 //!   their timeout instead of answering with this node alone. Their waiting entries are
 //!   dropped at that timeout, so nothing grows while Redis is away.
-//! - The subscriber resubscribes by itself when Redis is back; the count follows within
-//!   [`RedisAdapterConfig::server_count_interval`] (1 s).
+//! - The subscriber resubscribes by itself when Redis is back, and counts the nodes again.
 //! - A malformed message on any channel (garbage, truncated MessagePack, JSON of the wrong
 //!   shape, an unknown request type, past [`DecodeLimits`]) is logged at `debug` and dropped.
 //!
 //! Every broadcast that is not `local` is published, as Node's adapter does, even while this
-//! node counts no other. The node count is a cached `PUBSUB NUMSUB`, refreshed every
-//! [`server_count_interval`](RedisAdapterConfig::server_count_interval) and used only by the
-//! calls that wait for answers (fetch sockets, broadcasts and server-side emits with acks):
-//! a node that has just joined gets broadcasts at once and answers requests once counted,
-//! within that interval.
+//! node counts no other: a node that has just joined misses nothing. The node count is a
+//! `PUBSUB NUMSUB` of the namespace's request channel, asked afresh before each call that
+//! waits for answers (fetch sockets, broadcasts and server-side emits with acks), as Node's
+//! adapter does; [`Adapter::server_count`](socketio::Adapter::server_count) shows the last
+//! one, refreshed in the background every
+//! [`server_count_interval`](RedisAdapterConfig::server_count_interval) (60 s) too.
 //!
 //! # The emitter
 //!

@@ -11,6 +11,8 @@
 //!
 //! The default [`LocalAdapter`] is the single-node case: no other node, `server_count` 1.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -210,6 +212,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// has just joined gets every broadcast at once, as Node's adapters always publish.
     fn publishes_broadcasts(&self) -> bool {
         self.server_count() > 1
+    }
+
+    /// The node count for a call that is about to wait for an answer from every other node
+    /// (fetch sockets, broadcasts and server-side emits with acks). By default
+    /// [`server_count`](Self::server_count); an adapter whose count is a cached estimate asks
+    /// afresh here, as Node's adapters count their nodes for each request.
+    fn count_servers(&self) -> Pin<Box<dyn Future<Output = usize> + Send + '_>> {
+        Box::pin(std::future::ready(self.server_count()))
     }
 
     /// Publishes `request` to every other node. Requests that want answers (fetch, acks)

@@ -405,7 +405,8 @@ impl Namespace {
         data: &T,
     ) -> Result<Vec<AnyValue>, BroadcastAckError> {
         let packet = server_packet(event, data).map_err(BroadcastAckError::Emit)?;
-        let expected = self.adapter().server_count().saturating_sub(1);
+        let adapter = self.adapter();
+        let expected = adapter.count_servers().await.saturating_sub(1);
         if expected == 0 {
             return Ok(Vec::new());
         }

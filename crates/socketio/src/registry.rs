@@ -383,6 +383,19 @@ impl Adapter for ParentAdapter {
         1 + children.max(1)
     }
 
+    /// As [`server_count`](Adapter::server_count), each child's count asked afresh.
+    fn count_servers(&self) -> BoxFuture<usize> {
+        let children = self.children();
+        Box::pin(async move {
+            let mut sum = 0;
+            for child in children {
+                let adapter = child.adapter();
+                sum += adapter.count_servers().await;
+            }
+            1 + sum.max(1)
+        })
+    }
+
     fn publish(&self, request: ClusterRequest) -> Result<Responses, AdapterError> {
         match &request {
             ClusterRequest::FetchSockets { .. } => {

@@ -1,9 +1,10 @@
 //! The adapter's two Redis connections and the tasks that own them.
 //!
 //! - The **publisher** task owns one multiplexed connection. It takes messages from a bounded
-//!   queue and PUBLISHes them in order, batched into pipelines, and every
-//!   [`RedisAdapterConfig::server_count_interval`](super::RedisAdapterConfig) it refreshes
-//!   each namespace's `PUBSUB NUMSUB` of its request channel. While there is no connection,
+//!   queue and PUBLISHes them in order, batched into pipelines. When a call is about to wait
+//!   on other nodes, when a namespace subscribes, and every
+//!   [`RedisAdapterConfig::server_count_interval`](super::RedisAdapterConfig), it asks for
+//!   each namespace's `PUBSUB NUMSUB` of its request channel (one command for all). While there is no connection,
 //!   it tries to reconnect at most once per back-off step and drops what it cannot publish.
 //! - The **subscriber** task owns one pub/sub connection for every namespace. When the
 //!   connection ends (Redis restarted, network cut, no answer to its PING), it reconnects
@@ -181,11 +182,17 @@ impl Link {
         self.dropped += n as u64;
     }
 
-    /// Asks Redis how many nodes subscribe to each namespace's request channel.
+    /// Asks Redis how many nodes subscribe to each namespace's request channel, then tells
+    /// the calls waiting for a count (answered or not: they go on with what is known).
     async fn refresh_counts(&mut self, shared: &Weak<Shared>) {
         let Some(shared) = shared.upgrade() else {
             return;
         };
+        self.ask_counts(&shared).await;
+        shared.counted.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    async fn ask_counts(&mut self, shared: &Shared) {
         let adapters = shared.adapters();
         if adapters.is_empty() {
             return;

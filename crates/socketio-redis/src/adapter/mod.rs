@@ -8,6 +8,8 @@ mod bus;
 mod convert;
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -19,7 +21,7 @@ use socketio::{
 };
 use socketio_protocol::Payload;
 use tokio::runtime::Handle;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tracing::{debug, warn};
 
 use crate::channel::{ChannelKind, Channels, DEFAULT_PREFIX};
@@ -35,6 +37,9 @@ use bus::{Outgoing, Subscription};
 use convert::{flags_of, options_from_wire, remote_socket, rooms_of, socket_data};
 
 /// The longest this node forwards the client acks of another node's broadcast.
+/// How long a call waits for a fresh node count before it goes on with the last one (the
+/// publisher's command timeout, and a little).
+const COUNT_TIMEOUT: Duration = Duration::from_millis(2500);
 const MAX_REMOTE_ACK_WAIT: Duration = Duration::from_secs(600);
 
 /// How a [`RedisAdapter`] behaves; [`Default`] is Node's `createAdapter(pub, sub)` with its
@@ -48,8 +53,10 @@ pub struct RedisAdapterConfig {
     /// is kept before its answers stop being collected (Node's `requestsTimeout`). Default
     /// 5 s. Broadcasts with acks use their own `timeout`.
     pub requests_timeout: Duration,
-    /// How often the node count (`PUBSUB NUMSUB` of each request channel) is refreshed.
-    /// Default 1 s.
+    /// How often the node count (`PUBSUB NUMSUB` of each request channel) is refreshed in
+    /// the background, for [`Adapter::server_count`]. Calls that wait on other nodes (fetch
+    /// sockets, broadcasts and server-side emits with acks) ask Redis afresh first, as Node's
+    /// adapter does, and broadcasts do not need the count at all. Default 60 s.
     pub server_count_interval: Duration,
     /// The most messages waiting to be published; past it new ones are dropped (and logged).
     /// Default 4096.
@@ -63,7 +70,7 @@ impl Default for RedisAdapterConfig {
         Self {
             prefix: DEFAULT_PREFIX.to_owned(),
             requests_timeout: socketio::DEFAULT_REQUEST_TIMEOUT,
-            server_count_interval: Duration::from_secs(1),
+            server_count_interval: Duration::from_secs(60),
             publish_queue: 4096,
             limits: DecodeLimits::default(),
         }
@@ -150,6 +157,7 @@ impl RedisAdapter {
             publish,
             control,
             refresh: Arc::new(Notify::new()),
+            counted: watch::channel(0).0,
             registry: Mutex::new(HashMap::new()),
             overflow: AtomicU64::new(0),
         });
@@ -204,8 +212,10 @@ pub(crate) struct Shared {
     runtime: Handle,
     publish: mpsc::Sender<Outgoing>,
     control: mpsc::UnboundedSender<Subscription>,
-    /// Asks the publisher for a node count now (a namespace subscribed).
+    /// Asks the publisher for a node count now (a namespace subscribed, a request).
     refresh: Arc<Notify>,
+    /// Bumped by the publisher after each count it asked for, answered or not.
+    pub(crate) counted: watch::Sender<u64>,
     /// Each namespace's adapter, by name.
     registry: Mutex<HashMap<String, Weak<NsAdapter>>>,
     /// Messages dropped because the publish queue was full.
@@ -753,6 +763,18 @@ impl Adapter for NsAdapter {
     /// meanwhile. Publishing with nobody else subscribed costs one `PUBLISH`.
     fn publishes_broadcasts(&self) -> bool {
         true
+    }
+
+    /// A fresh `PUBSUB NUMSUB` (at most one in flight for all namespaces), or the last count
+    /// when Redis does not answer in time.
+    fn count_servers(&self) -> Pin<Box<dyn Future<Output = usize> + Send + '_>> {
+        Box::pin(async move {
+            let mut counted = self.shared.counted.subscribe();
+            counted.borrow_and_update();
+            self.shared.refresh.notify_one();
+            let _ = tokio::time::timeout(COUNT_TIMEOUT, counted.changed()).await;
+            self.server_count()
+        })
     }
 
     fn publish(&self, request: ClusterRequest) -> Result<Responses, AdapterError> {

@@ -186,7 +186,8 @@ impl BroadcastOperator {
         let expected = if self.opts.flags.local {
             0
         } else {
-            self.ns.adapter().server_count().saturating_sub(1)
+            let adapter = self.ns.adapter();
+            adapter.count_servers().await.saturating_sub(1)
         };
         if expected == 0 {
             return Ok(out);
@@ -364,7 +365,8 @@ impl TimeoutOperator {
             let servers = if opts.flags.local {
                 0
             } else {
-                ns.adapter().server_count().saturating_sub(1)
+                let adapter = ns.adapter();
+                adapter.count_servers().await.saturating_sub(1)
             };
             // Published whenever the adapter publishes broadcasts, so that nodes it has not
             // counted yet still deliver it; only the counted ones are waited for.
