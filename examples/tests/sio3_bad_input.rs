@@ -121,7 +121,7 @@ fn placeholder(num: &str) -> String {
 }
 
 /// E (decoder), F (invalid states): each closes the whole connection.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_packets_and_invalid_states_close_the_connection() {
     with_timeout(Duration::from_secs(90), async {
         let s = server().await;
@@ -219,7 +219,7 @@ async fn malformed_packets_and_invalid_states_close_the_connection() {
 }
 
 /// Inputs that are ignored or routed safely: the connection stays.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn harmless_inputs_keep_the_connection() {
     with_timeout(LIMIT, async {
         let s = server().await;
@@ -252,7 +252,7 @@ async fn harmless_inputs_keep_the_connection() {
 
 /// `40/custom?` with a query of about 1 MB (socket.io-client 2.x's `query` option): answered,
 /// and as Node's `querystring` only the first 1,000 pieces become the auth.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_a_1mb_query() {
     with_timeout(LIMIT, async {
         let s = server().await;
@@ -375,7 +375,7 @@ async fn assert_session_gone(addr: SocketAddr, sid: &str, what: &str) {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_b4_packets() {
     with_timeout(LIMIT, async {
         let s = server().await;
@@ -430,7 +430,7 @@ async fn malformed_b4_packets() {
 }
 
 /// XHR2 payloads (`application/octet-stream`): records `<0|1><length digits>0xFF<data>`.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xhr2_payload_with_a_wrong_length() {
     with_timeout(LIMIT, async {
         let s = server().await;
@@ -475,7 +475,7 @@ async fn xhr2_payload_with_a_wrong_length() {
 
 /// F.32: 10,000 CONNECTs to unknown namespaces on one connection: each refused, nothing kept,
 /// the connection alive.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_invalid_namespaces() {
     with_timeout(Duration::from_secs(60), async {
         let s = server().await;
@@ -499,7 +499,7 @@ async fn ten_thousand_invalid_namespaces() {
 
 /// F.32 with dynamic namespaces: the per-connection cap (1,000 namespaces, `/` included), and
 /// with `cleanup_empty_child_namespaces` every child goes with the connection.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamic_namespaces_are_capped_per_connection_and_cleaned_up() {
     with_timeout(Duration::from_secs(60), async {
         let io = socketio::Server::with_config(
@@ -545,7 +545,7 @@ async fn dynamic_namespaces_are_capped_per_connection_and_cleaned_up() {
 }
 
 /// F.34: `/`'s middleware never answers a protocol 4 client: `connectTimeout` closes it.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_middleware_that_never_answers() {
     with_timeout(LIMIT, async {
         let io = socketio::Server::with_config(
@@ -582,7 +582,7 @@ async fn root_middleware_that_never_answers() {
 /// G.37, G.38: a protocol 3 WebSocket client that stops reading and a polling client that
 /// stops polling, while 24 MB is broadcast: both closed at the outbound bound (16 MiB), the
 /// bystander gets every message.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_readers_are_bounded_while_others_are_served() {
     with_timeout(Duration::from_secs(60), async {
         let s = server().await;

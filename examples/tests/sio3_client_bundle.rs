@@ -69,7 +69,7 @@ const FILES: [&str; 8] = [
     "socket.io.esm.min.js.map",
 ];
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_file_with_its_headers() {
     with_timeout(LIMIT, async {
         let s = bundle_server().await;
@@ -105,7 +105,7 @@ async fn every_file_with_its_headers() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etag_and_if_none_match() {
     with_timeout(LIMIT, async {
         let s = bundle_server().await;
@@ -165,7 +165,7 @@ fn decode(encoding: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compression_by_accept_encoding() {
     with_timeout(LIMIT, async {
         let s = bundle_server().await;
@@ -214,7 +214,7 @@ async fn compression_by_accept_encoding() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_bundle_names_the_command() {
     with_timeout(LIMIT, async {
         let dir = std::env::temp_dir().join("sio3-no-client-bundle-here");
@@ -229,7 +229,7 @@ async fn a_missing_bundle_names_the_command() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_client_off() {
     with_timeout(LIMIT, async {
         // Off from the options: the path is the engine's, which refuses the request.
@@ -256,7 +256,7 @@ async fn serve_client_off() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_path() {
     with_timeout(LIMIT, async {
         let io = socketio::Server::with_config(
@@ -404,7 +404,7 @@ fn check_exchange(r: &serde_json::Value) {
     assert_eq!(r["pushed"], json!(["from the server", [7, 8, 9]]), "{r}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_loads_the_served_bundle_and_talks() {
     if !chromium_available() {
         return;
@@ -423,7 +423,7 @@ async fn browser_loads_the_served_bundle_and_talks() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_socketio_client_v2_from_its_dist() {
     if !chromium_available() {
         return;

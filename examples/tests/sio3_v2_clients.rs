@@ -274,17 +274,17 @@ macro_rules! modes {
             mod $name {
                 use super::*;
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn polling() {
                     with_timeout(LIMIT, $f("polling")).await;
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn websocket() {
                     with_timeout(LIMIT, $f("websocket")).await;
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn upgrade() {
                     with_timeout(LIMIT, $f("upgrade")).await;
                 }
@@ -303,7 +303,7 @@ modes! {
 
 /// A 2.x client and a 4.x client in the same room get the same broadcast (JSON and binary),
 /// each in its own protocol.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v2_and_v4_in_one_room_get_the_same_broadcast() {
     with_timeout(LIMIT, async {
         if sio_common::skip_on_reference("the test emits from the server in-process") {
@@ -362,7 +362,7 @@ async fn v2_and_v4_in_one_room_get_the_same_broadcast() {
 /// middleware gets `44` with the message as a JSON string (or the error's `data`), other
 /// namespaces do not wait for `/` and still connect; `40/nsp?query` with or without the comma
 /// is answered `40/nsp,` and its query is the auth (the last of repeated keys, `+` as space).
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wire_root_refusal_other_namespaces_and_queries() {
     with_timeout(LIMIT, async {
         if sio_common::skip_on_reference("a server of our own") {

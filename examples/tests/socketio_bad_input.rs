@@ -113,17 +113,17 @@ async fn assert_answers_or_closes(packet: &str, expect: &str) {
 // ---------------------------------------------------------------------------------------------
 // Decoding: packet type and header
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_packet_type_closes_websocket() {
     with_timeout(LIMIT, assert_closes(&[text("4abc")])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_packet_type_closes_polling() {
     with_timeout(LIMIT, assert_closes_polling(&["4abc"])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn truncated_binary_headers_close() {
     with_timeout(LIMIT, async {
         for packet in ["45", "45-", "45abc-", "451"] {
@@ -133,12 +133,12 @@ async fn truncated_binary_headers_close() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_ack_id_closes() {
     with_timeout(LIMIT, assert_closes(&[text(r#"42-1["message"]"#)])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_id_of_400_digits_closes() {
     // Node takes it as `Infinity` and acks with `43Infinity[1]`.
     if skip_on_reference("Node acks a 400-digit id as 43Infinity") {
@@ -148,13 +148,13 @@ async fn ack_id_of_400_digits_closes() {
     with_timeout(LIMIT, assert_closes(&[text(&packet)])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_without_comma_closes() {
     // `/custom["message"]` is read as a namespace name, which this client has not joined.
     with_timeout(LIMIT, assert_closes(&[text(r#"42/custom["message"]"#)])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trailing_garbage_after_json_closes() {
     with_timeout(LIMIT, assert_closes(&[text(r#"42["message"]x"#)])).await;
 }
@@ -162,22 +162,22 @@ async fn trailing_garbage_after_json_closes() {
 // ---------------------------------------------------------------------------------------------
 // Decoding: payload shapes
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_payload_not_an_array_closes() {
     with_timeout(LIMIT, assert_closes(&[text("42{}")])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_payload_not_an_array_closes_polling() {
     with_timeout(LIMIT, assert_closes_polling(&["42{}"])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_empty_array_closes() {
     with_timeout(LIMIT, assert_closes(&[text("42[]")])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_without_payload_closes() {
     // Node delivers `42` as a nameless event; ours follows the spec, which says it MUST close.
     if skip_on_reference("Node accepts 42 without a payload") {
@@ -186,12 +186,12 @@ async fn event_without_payload_closes() {
     with_timeout(LIMIT, assert_closes(&[text("42")])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_named_disconnect_closes() {
     with_timeout(LIMIT, assert_closes(&[text(r#"42["disconnect"]"#)])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_with_other_reserved_names_closes() {
     with_timeout(LIMIT, async {
         for name in [
@@ -207,13 +207,13 @@ async fn event_with_other_reserved_names_closes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_named_error_is_not_reserved() {
     // The fixture has no `error` handler: nothing comes back, and the connection stays.
     with_timeout(LIMIT, assert_answers(&[text(r#"42["error",1]"#)], &[])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_name_of_wrong_type_closes() {
     with_timeout(LIMIT, async {
         for packet in ["42[{}]", "42[[]]", "42[null]", "42[true]"] {
@@ -223,12 +223,12 @@ async fn event_name_of_wrong_type_closes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_with_a_payload_closes() {
     with_timeout(LIMIT, assert_closes(&[text(r#"41{"a":1}"#)])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_payload_not_an_object_closes() {
     with_timeout(LIMIT, async {
         for packet in [r#"40"x""#, "40[1]"] {
@@ -245,22 +245,22 @@ async fn connect_payload_not_an_object_closes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_payload_not_an_array_closes() {
     with_timeout(LIMIT, assert_closes(&[text("431{}")])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_with_an_unknown_id_is_ignored() {
     with_timeout(LIMIT, assert_answers(&[text(r#"4399["x"]"#)], &[])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_error_from_a_client_closes() {
     with_timeout(LIMIT, assert_closes(&[text(r#"44{"message":"x"}"#)])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_arrays_1000_deep_are_echoed() {
     let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
     with_timeout(
@@ -273,7 +273,7 @@ async fn nested_arrays_1000_deep_are_echoed() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_arrays_100_000_deep_do_not_crash() {
     // Ours only: Node's own server dies on this (recursive `hasBinary` when echoing).
     if skip_on_reference("Node's server dies on 100,000-deep arrays") {
@@ -285,7 +285,7 @@ async fn nested_arrays_100_000_deep_do_not_crash() {
     with_timeout(LIMIT, assert_answers_or_closes(&packet, &back)).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn huge_number_does_not_crash() {
     // Node parses `1e999999` as Infinity and echoes `null`; ours may refuse it.
     if skip_on_reference("Node echoes 1e999999 as null") {
@@ -301,7 +301,7 @@ async fn huge_number_does_not_crash() {
 // ---------------------------------------------------------------------------------------------
 // Binary attachments
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_attachments_are_accepted() {
     let ph = placeholders(10);
     let mut frames = vec![text(&format!(r#"4510-["message",{ph}]"#))];
@@ -311,14 +311,14 @@ async fn ten_attachments_are_accepted() {
     with_timeout(LIMIT, assert_answers(&frames, &expect)).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eleven_attachments_close() {
     // Refused from the header, before any attachment arrives (maxAttachments 10).
     let packet = format!(r#"4511-["message",{}]"#, placeholders(11));
     with_timeout(LIMIT, assert_closes(&[text(&packet)])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn absurd_attachment_counts_close() {
     with_timeout(LIMIT, async {
         for packet in [
@@ -332,7 +332,7 @@ async fn absurd_attachment_counts_close() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn placeholder_out_of_range_closes() {
     let packet = r#"451-["message",{"_placeholder":true,"num":1}]"#;
     with_timeout(
@@ -342,7 +342,7 @@ async fn placeholder_out_of_range_closes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_placeholders_close() {
     with_timeout(LIMIT, async {
         for placeholder in [
@@ -357,7 +357,7 @@ async fn malformed_placeholders_close() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_placeholder_places_the_same_bytes_twice() {
     let packet = format!(
         r#"451-["message",{}]"#,
@@ -377,7 +377,7 @@ async fn repeated_placeholder_places_the_same_bytes_twice() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn extra_attachments_are_dropped() {
     let ph = placeholders(1);
     with_timeout(
@@ -397,7 +397,7 @@ async fn extra_attachments_are_dropped() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_packet_while_attachments_are_pending_closes() {
     let header = format!(r#"451-["message",{}]"#, placeholders(1));
     with_timeout(
@@ -407,12 +407,12 @@ async fn text_packet_while_attachments_are_pending_closes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn binary_frame_with_none_pending_closes() {
     with_timeout(LIMIT, assert_closes(&[Frame::Binary(vec![1, 2])])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attachments_that_never_come_deliver_nothing_and_block_no_one() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -435,7 +435,7 @@ async fn attachments_that_never_come_deliver_nothing_and_block_no_one() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn placeholder_nested_10_000_deep_does_not_crash() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -466,17 +466,17 @@ async fn placeholder_nested_10_000_deep_does_not_crash() {
 // ---------------------------------------------------------------------------------------------
 // Namespaces: invalid states and refusals
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_connect_to_a_joined_namespace_closes() {
     with_timeout(LIMIT, assert_closes(&[text("40")])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_connect_to_a_joined_namespace_closes_polling() {
     with_timeout(LIMIT, assert_closes_polling(&["40"])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_for_a_namespace_not_joined_closes() {
     with_timeout(
         LIMIT,
@@ -485,12 +485,12 @@ async fn event_for_a_namespace_not_joined_closes() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disconnect_for_a_namespace_not_joined_closes() {
     with_timeout(LIMIT, assert_closes(&[text("41/custom,")])).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_before_any_connect_closes() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -519,7 +519,7 @@ async fn assert_refused_then_usable(packet: &str, reply: &str) {
     bystander.assert_echo("bystander").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_to_an_unknown_namespace_is_refused() {
     with_timeout(
         LIMIT,
@@ -528,7 +528,7 @@ async fn connect_to_an_unknown_namespace_is_refused() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_a_query_in_the_namespace_is_an_invalid_namespace() {
     // Protocol 5 parses no query in a namespace: `/custom?x=1` is a name no one serves.
     with_timeout(
@@ -541,7 +541,7 @@ async fn connect_with_a_query_in_the_namespace_is_an_invalid_namespace() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn middleware_refusal_keeps_the_connection() {
     with_timeout(
         LIMIT,
@@ -553,7 +553,7 @@ async fn middleware_refusal_keeps_the_connection() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_refused_only_is_closed_by_the_connect_timeout() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -580,7 +580,7 @@ async fn connect_refused_only_is_closed_by_the_connect_timeout() {
 // ---------------------------------------------------------------------------------------------
 // Floods and slow consumers
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flood_of_events_from_one_client() {
     const N: usize = 2_000;
     with_timeout(LIMIT, async {
@@ -624,7 +624,7 @@ async fn flood_of_events_from_one_client() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_consumer_does_not_block_broadcasts_to_others() {
     const ROUNDS: usize = 20;
     with_timeout(LIMIT, async {

@@ -73,7 +73,7 @@ macro_rules! client_tests {
             mod $name {
                 use super::*;
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn polling() {
                     with_timeout(LIMIT, async {
                         run($client, $scenario, "polling").await;
@@ -81,7 +81,7 @@ macro_rules! client_tests {
                     .await;
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn websocket() {
                     with_timeout(LIMIT, async {
                         run($client, $scenario, "websocket").await;
@@ -89,7 +89,7 @@ macro_rules! client_tests {
                     .await;
                 }
 
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn upgrade() {
                     with_timeout(LIMIT, async {
                         run($client, $scenario, "upgrade").await;
@@ -171,22 +171,22 @@ mod node_v2 {
         .await;
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn root_polling() {
         smoke("polling", "/").await;
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn root_websocket() {
         smoke("websocket", "/").await;
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn custom_polling() {
         smoke("polling", "/custom").await;
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn custom_websocket() {
         smoke("websocket", "/custom").await;
     }

@@ -77,7 +77,7 @@ fn assert_connect_reply(data: &str, nsp: &str) {
 // ---------------------------------------------------------------------------------------------
 // Engine.IO protocol › handshake › HTTP long-polling
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_handshake_polling_should_successfully_open_a_session() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -91,7 +91,7 @@ async fn eio_handshake_polling_should_successfully_open_a_session() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_handshake_polling_should_fail_with_an_invalid_eio_query_parameter() {
     with_timeout(LIMIT, async {
         // Node with `allowEIO3` (as in the fixture) takes a missing or garbage `EIO` for 3;
@@ -106,7 +106,7 @@ async fn eio_handshake_polling_should_fail_with_an_invalid_eio_query_parameter()
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_handshake_polling_should_fail_with_an_invalid_transport_query_parameter() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -116,7 +116,7 @@ async fn eio_handshake_polling_should_fail_with_an_invalid_transport_query_param
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_handshake_polling_should_fail_with_an_invalid_request_method() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -129,7 +129,7 @@ async fn eio_handshake_polling_should_fail_with_an_invalid_request_method() {
 
 // Engine.IO protocol › handshake › WebSocket
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_handshake_websocket_should_successfully_open_a_session() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -140,7 +140,7 @@ async fn eio_handshake_websocket_should_successfully_open_a_session() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_handshake_websocket_should_fail_with_an_invalid_eio_query_parameter() {
     with_timeout(LIMIT, async {
         // As the polling case: Node with `allowEIO3` opens a protocol 3 session.
@@ -154,7 +154,7 @@ async fn eio_handshake_websocket_should_fail_with_an_invalid_eio_query_parameter
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_handshake_websocket_should_fail_with_an_invalid_transport_query_parameter() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -166,7 +166,7 @@ async fn eio_handshake_websocket_should_fail_with_an_invalid_transport_query_par
 
 // Engine.IO protocol › heartbeat
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_heartbeat_polling_should_send_ping_pong_packets() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -183,7 +183,7 @@ async fn eio_heartbeat_polling_should_send_ping_pong_packets() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_heartbeat_polling_should_close_the_session_upon_ping_timeout() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -201,7 +201,7 @@ async fn eio_heartbeat_polling_should_close_the_session_upon_ping_timeout() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_heartbeat_websocket_should_send_ping_pong_packets() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -215,7 +215,7 @@ async fn eio_heartbeat_websocket_should_send_ping_pong_packets() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_heartbeat_websocket_should_close_the_session_upon_ping_timeout() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -235,7 +235,7 @@ async fn eio_heartbeat_websocket_should_close_the_session_upon_ping_timeout() {
 
 // Engine.IO protocol › close
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_close_polling_should_forcefully_close_the_session() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -254,7 +254,7 @@ async fn eio_close_polling_should_forcefully_close_the_session() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_close_websocket_should_forcefully_close_the_session() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -281,7 +281,7 @@ async fn upgrade(fx: &Fixture, sid: &str) -> SioWs {
     ws
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_upgrade_should_successfully_upgrade_from_http_long_polling_to_websocket() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -292,7 +292,7 @@ async fn eio_upgrade_should_successfully_upgrade_from_http_long_polling_to_webso
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_upgrade_should_ignore_http_requests_with_same_sid_after_upgrade() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -304,7 +304,7 @@ async fn eio_upgrade_should_ignore_http_requests_with_same_sid_after_upgrade() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eio_upgrade_should_ignore_websocket_connection_with_same_sid_after_upgrade() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -318,7 +318,7 @@ async fn eio_upgrade_should_ignore_websocket_connection_with_same_sid_after_upgr
 // ---------------------------------------------------------------------------------------------
 // Socket.IO protocol › connect
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_connect_should_allow_connection_to_the_main_namespace() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -330,7 +330,7 @@ async fn sio_connect_should_allow_connection_to_the_main_namespace() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_connect_should_allow_connection_to_the_main_namespace_with_a_payload() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -342,7 +342,7 @@ async fn sio_connect_should_allow_connection_to_the_main_namespace_with_a_payloa
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_connect_should_allow_connection_to_a_custom_namespace() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -354,7 +354,7 @@ async fn sio_connect_should_allow_connection_to_a_custom_namespace() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_connect_should_allow_connection_to_a_custom_namespace_with_a_payload() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -369,7 +369,7 @@ async fn sio_connect_should_allow_connection_to_a_custom_namespace_with_a_payloa
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_connect_should_disallow_connection_to_an_unknown_namespace() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -384,7 +384,7 @@ async fn sio_connect_should_disallow_connection_to_an_unknown_namespace() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_connect_should_disallow_connection_with_an_invalid_handshake() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -399,7 +399,7 @@ async fn sio_connect_should_disallow_connection_with_an_invalid_handshake() {
 
 // Socket.IO protocol › disconnect
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_disconnect_should_disconnect_from_the_main_namespace() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -411,7 +411,7 @@ async fn sio_disconnect_should_disconnect_from_the_main_namespace() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_disconnect_should_connect_then_disconnect_from_a_custom_namespace() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -435,7 +435,7 @@ async fn sio_disconnect_should_connect_then_disconnect_from_a_custom_namespace()
 
 // Socket.IO protocol › acknowledgements (`emit-with-ack` → the fixture's `server-ack`)
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_acknowledgements_should_emit_with_an_ack_expectation() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -461,7 +461,7 @@ async fn sio_acknowledgements_should_emit_with_an_ack_expectation() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_acknowledgements_should_emit_with_a_binary_ack_expectation() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -500,7 +500,7 @@ async fn sio_acknowledgements_should_emit_with_a_binary_ack_expectation() {
 
 // Socket.IO protocol › message
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_message_should_send_a_plain_text_packet() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -514,7 +514,7 @@ async fn sio_message_should_send_a_plain_text_packet() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_message_should_send_a_packet_with_binary_attachments() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -536,7 +536,7 @@ async fn sio_message_should_send_a_packet_with_binary_attachments() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_message_should_send_a_plain_text_packet_with_an_ack() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -551,7 +551,7 @@ async fn sio_message_should_send_a_plain_text_packet_with_an_ack() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_message_should_send_a_packet_with_binary_attachments_and_an_ack() {
     with_timeout(LIMIT, async {
         let fx = fixture().await;
@@ -585,17 +585,17 @@ async fn assert_closes_upon(packet: &str) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_message_should_close_the_connection_upon_invalid_format_unknown_packet_type() {
     with_timeout(LIMIT, assert_closes_upon("4abc")).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_message_should_close_the_connection_upon_invalid_format_invalid_payload_format() {
     with_timeout(LIMIT, assert_closes_upon("42{}")).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sio_message_should_close_the_connection_upon_invalid_format_invalid_ack_id() {
     with_timeout(
         LIMIT,
