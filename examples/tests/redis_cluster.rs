@@ -101,8 +101,8 @@ async fn three_rust_nodes_and_a_silent_one() {
     assert!(a.io.fetch_sockets().await.is_ok());
 }
 
-/// A node that has not counted the others yet (its `PUBSUB NUMSUB` count is refreshed every
-/// hour here, every second by default) still publishes its broadcasts, as Node's adapter
+/// A node that has not counted the others yet (its background `PUBSUB NUMSUB` count is
+/// refreshed every hour here, every minute by default) still publishes its broadcasts, as Node's adapter
 /// does: a node that has just joined misses nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broadcasts_reach_a_node_not_counted_yet() {

@@ -88,7 +88,7 @@ async fn cluster() -> Cluster {
         let io = Server::with_config(ServerConfig::default());
         let b = bus.clone();
         io.set_adapter(move |handle: NamespaceHandle| -> Arc<dyn Adapter> {
-            let nsp = handle.name().unwrap_or_default();
+            let nsp = handle.name().to_owned();
             b.nodes.lock().unwrap().insert((node, nsp.clone()), handle);
             Arc::new(PairAdapter {
                 bus: b.clone(),

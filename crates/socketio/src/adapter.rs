@@ -159,8 +159,6 @@ pub type Responses = mpsc::UnboundedReceiver<ClusterResponse>;
 /// What an adapter reaches of its namespace: implemented by the namespace, so that this
 /// contract names nothing above it.
 pub(crate) trait LocalNamespace: Send + Sync + 'static {
-    /// The namespace's name.
-    fn name(&self) -> String;
     /// Applies a request from another node to this node's sockets.
     fn apply_remote(
         self: Arc<Self>,
@@ -171,18 +169,37 @@ pub(crate) trait LocalNamespace: Send + Sync + 'static {
 
 /// The local side of a namespace, given to its adapter: where requests from other nodes go.
 #[derive(Clone)]
-pub struct NamespaceHandle(pub(crate) Weak<dyn LocalNamespace>);
+pub struct NamespaceHandle {
+    ns: Weak<dyn LocalNamespace>,
+    name: Arc<str>,
+}
 
 impl std::fmt::Debug for NamespaceHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NamespaceHandle").finish_non_exhaustive()
+        f.debug_struct("NamespaceHandle")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
 impl NamespaceHandle {
-    /// The namespace's name, or `None` once it is gone.
-    pub fn name(&self) -> Option<String> {
-        self.0.upgrade().map(|ns| ns.name())
+    pub(crate) fn new(ns: Weak<dyn LocalNamespace>, name: &str) -> Self {
+        NamespaceHandle {
+            ns,
+            name: name.into(),
+        }
+    }
+
+    /// The namespace's name, such as `/` or `/chat`: known from the start, while
+    /// [`AdapterFactory::create`] runs (before the namespace itself can be reached).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the namespace still exists (a dynamic child removed when its last socket
+    /// left, or a server dropped, is gone).
+    pub fn is_alive(&self) -> bool {
+        self.ns.strong_count() > 0
     }
 
     /// Applies a request from another node to this node's sockets; responses (if the request
@@ -192,7 +209,7 @@ impl NamespaceHandle {
         request: ClusterRequest,
         reply: mpsc::UnboundedSender<ClusterResponse>,
     ) {
-        if let Some(ns) = self.0.upgrade() {
+        if let Some(ns) = self.ns.upgrade() {
             ns.apply_remote(request, reply);
         }
     }

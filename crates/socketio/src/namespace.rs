@@ -82,10 +82,6 @@ impl std::fmt::Debug for Namespace {
 }
 
 impl LocalNamespace for NamespaceInner {
-    fn name(&self) -> String {
-        self.name.clone()
-    }
-
     fn apply_remote(
         self: Arc<Self>,
         request: ClusterRequest,
@@ -99,12 +95,13 @@ impl Namespace {
     pub(crate) fn new(name: String, factory: &dyn AdapterFactory, limits: RoomLimits) -> Self {
         Namespace(Arc::new_cyclic(|weak: &Weak<NamespaceInner>| {
             let handle: Weak<dyn LocalNamespace> = weak.clone();
+            let adapter = factory.create(NamespaceHandle::new(handle, &name));
             NamespaceInner {
                 name,
                 sockets: RwLock::new(HashMap::new()),
                 listeners: RwLock::new(Listeners::default()),
                 rooms: Rooms::new(limits),
-                adapter: RwLock::new(factory.create(NamespaceHandle(handle))),
+                adapter: RwLock::new(adapter),
                 connecting: AtomicUsize::new(0),
                 ack_ids: AtomicU64::new(0),
                 children: OnceLock::new(),
@@ -133,7 +130,7 @@ impl Namespace {
 
     pub(crate) fn set_adapter(&self, factory: &dyn AdapterFactory) {
         let weak: Weak<dyn LocalNamespace> = Arc::downgrade(&self.0) as Weak<NamespaceInner>;
-        let adapter = factory.create(NamespaceHandle(weak));
+        let adapter = factory.create(NamespaceHandle::new(weak, &self.0.name));
         *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = adapter;
     }
 

@@ -184,24 +184,7 @@ impl AdapterFactory for RedisAdapter {
             server_count: AtomicUsize::new(1),
             pending: Mutex::new(HashMap::new()),
         });
-        if !adapter.register() {
-            // `Server::of` builds the namespace around its adapter: its handle answers once
-            // the namespace exists, just after this call.
-            let weak = Arc::downgrade(&adapter);
-            self.0.runtime.spawn(async move {
-                let mut wait = Duration::from_millis(1);
-                for _ in 0..12 {
-                    let Some(a) = weak.upgrade() else { return };
-                    if a.register() {
-                        return;
-                    }
-                    drop(a);
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
-                }
-                debug!("redis adapter: the namespace never showed its name");
-            });
-        }
+        adapter.register();
         adapter
     }
 }
@@ -289,15 +272,12 @@ struct NsAdapter {
 }
 
 impl NsAdapter {
-    /// Learns the namespace and subscribes its channels, once; false while the handle has no
-    /// name.
-    fn register(&self) -> bool {
+    /// Learns the namespace's channels and subscribes them, once.
+    fn register(&self) {
         if self.channels.get().is_some() {
-            return true;
+            return;
         }
-        let Some(nsp) = self.handle.name() else {
-            return false;
-        };
+        let nsp = self.handle.name().to_owned();
         let mut first = false;
         let channels = self.channels.get_or_init(|| {
             first = true;
@@ -315,7 +295,6 @@ impl NsAdapter {
                 pattern: channels.broadcast_pattern(),
             });
         }
-        true
     }
 
     fn channels(&self) -> Option<&Channels> {
