@@ -14,9 +14,24 @@ enum Shape {
 }
 
 /// The payload of an emit (`prefix`: the event name) or of an ack (`None`) carrying `data`,
-/// by the Socket.IO servers' rule for arguments: a tuple (or fixed-size array) is spread into
-/// the arguments, `()` is none, any other value is one argument. So `("a", 1)` after `"m"` is
-/// `["m","a",1]` and `vec![1, 2]` is `["m",[1,2]]`; `bytes::Bytes` anywhere is an attachment.
+/// by the Socket.IO servers' rule for arguments: one value is one argument, as in Node's
+/// `emit("m", value)` / `ack(value)`, whatever its Rust type (an array, a slice, a `Vec`, a
+/// struct, a map, a string...). Only a tuple (or a type serializing as one, such as the
+/// `socketio` crate's `Args`) is spread into several arguments, and `()` is none.
+///
+/// | `data` | arguments after the event name | Node |
+/// |---|---|---|
+/// | `&("a", 1)` | `"a", 1` (two) | `emit("m", "a", 1)` |
+/// | `&("a",)` | `"a"` | `emit("m", "a")` |
+/// | `&()` | none | `emit("m")` |
+/// | `&[1, 2, 3]`, `&vec![1, 2, 3]`, `&[1, 2, 3][..]` | `[1,2,3]` (one) | `emit("m", [1, 2, 3])` |
+/// | `&"x"`, `&42`, a struct, a map, a `serde_json::Value` | that value (one) | `emit("m", value)` |
+///
+/// `bytes::Bytes` anywhere is an attachment.
+///
+/// A fixed-size array and a tuple both serialize as a serde tuple; the array is told apart by
+/// its type name (`[T; N]`, through references, `Box`, `Rc`, `Arc` and newtype structs), so a
+/// value of `[T; N]` is one argument.
 ///
 /// ```
 /// use socketio_protocol::to_payload;
@@ -24,6 +39,8 @@ enum Shape {
 /// assert_eq!(p.data, serde_json::json!(["m", "a", 1]));
 /// let p = to_payload(Some("m"), &vec![1, 2])?;
 /// assert_eq!(p.data, serde_json::json!(["m", [1, 2]]));
+/// let p = to_payload(None, &[1, 2, 3])?;
+/// assert_eq!(p.data, serde_json::json!([[1, 2, 3]]));
 /// let p = to_payload(None, &())?;
 /// assert_eq!(p.data, serde_json::json!([]));
 /// # Ok::<(), socketio_protocol::SerError>(())
@@ -34,7 +51,11 @@ pub fn to_payload<T: Serialize + ?Sized>(
 ) -> Result<Payload, SerError> {
     let mut attachments = Vec::new();
     let value = to_value(data, &mut attachments)?;
-    let shape = data.serialize(ShapeOf).unwrap_or(Shape::Other);
+    let shape = if is_array::<T>() {
+        Shape::Other
+    } else {
+        data.serialize(ShapeOf).unwrap_or(Shape::Other)
+    };
     let items = match (shape, value, prefix) {
         // A tuple without a name before it (an ack): its array is the payload as it is.
         (Shape::Tuple, Value::Array(args), None) => args,
@@ -52,6 +73,24 @@ pub fn to_payload<T: Serialize + ?Sized>(
         }
     };
     Ok(Payload::with_attachments(Value::Array(items), attachments))
+}
+
+/// Whether `T` is a fixed-size array (or a slice), seen through references and smart
+/// pointers: serde serializes `[T; N]` exactly as a tuple, and only its type tells them apart.
+fn is_array<T: ?Sized>() -> bool {
+    let mut name = std::any::type_name::<T>();
+    loop {
+        let peeled = name
+            .strip_prefix("&mut ")
+            .or_else(|| name.strip_prefix('&'))
+            .or_else(|| name.strip_prefix("alloc::boxed::Box<"))
+            .or_else(|| name.strip_prefix("alloc::rc::Rc<"))
+            .or_else(|| name.strip_prefix("alloc::sync::Arc<"));
+        match peeled {
+            Some(rest) => name = rest,
+            None => return name.starts_with('['),
+        }
+    }
 }
 
 /// A serializer that only reports the top-level shape.
@@ -124,6 +163,9 @@ impl ser::Serializer for ShapeOf {
         _name: &'static str,
         v: &T,
     ) -> Result<Shape, NotTuple> {
+        if is_array::<T>() {
+            return Ok(Shape::Other);
+        }
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -175,5 +217,66 @@ impl ser::Serializer for ShapeOf {
         _: usize,
     ) -> Result<Self::SerializeStructVariant, NotTuple> {
         Err(NotTuple)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(serde::Serialize)]
+    struct Wrapped([u8; 2]);
+
+    #[derive(serde::Serialize)]
+    struct Pair((u8, u8));
+
+    #[derive(serde::Serialize)]
+    struct Point {
+        x: i32,
+    }
+
+    #[test]
+    fn one_value_is_one_argument() {
+        let p = to_payload(Some("m"), &[1, 2, 3]).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2, 3]]));
+        let p = to_payload(None, &[1, 2, 3]).unwrap();
+        assert_eq!(p.data, json!([[1, 2, 3]]));
+        let p = to_payload(None, &&[1, 2, 3]).unwrap();
+        assert_eq!(p.data, json!([[1, 2, 3]]));
+        let p = to_payload(None, &Box::new([1, 2])).unwrap();
+        assert_eq!(p.data, json!([[1, 2]]));
+        let p = to_payload(None, &std::sync::Arc::new([1, 2])).unwrap();
+        assert_eq!(p.data, json!([[1, 2]]));
+        let empty: [u8; 0] = [];
+        let p = to_payload(Some("m"), &empty).unwrap();
+        assert_eq!(p.data, json!(["m", []]));
+        let p = to_payload(Some("m"), &[1, 2][..]).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2]]));
+        let p = to_payload(None, &vec![1, 2]).unwrap();
+        assert_eq!(p.data, json!([[1, 2]]));
+        let p = to_payload(Some("m"), &Wrapped([1, 2])).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2]]));
+        let p = to_payload(Some("m"), &Point { x: 1 }).unwrap();
+        assert_eq!(p.data, json!(["m", {"x": 1}]));
+        let p = to_payload(Some("m"), &json!([1, 2])).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2]]));
+    }
+
+    #[test]
+    fn tuples_spread() {
+        let p = to_payload(Some("m"), &(1, 2)).unwrap();
+        assert_eq!(p.data, json!(["m", 1, 2]));
+        let p = to_payload(None, &(1, 2)).unwrap();
+        assert_eq!(p.data, json!([1, 2]));
+        let p = to_payload(None, &&(1, [2, 3])).unwrap();
+        assert_eq!(p.data, json!([1, [2, 3]]));
+        let p = to_payload(Some("m"), &([1, 2],)).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2]]));
+        let p = to_payload(Some("m"), &Pair((1, 2))).unwrap();
+        assert_eq!(p.data, json!(["m", 1, 2]));
+        let p = to_payload(Some("m"), &()).unwrap();
+        assert_eq!(p.data, json!(["m"]));
     }
 }

@@ -1,19 +1,30 @@
 //! Turning user values into event arguments and back.
 //!
-//! Emitting: a tuple (or fixed-size array) is spread into the arguments, `()` is no argument,
-//! any other value is one argument — so `emit("m", &("a", 1))` sends `["m","a",1]` and
-//! `emit("m", &vec![1, 2])` sends `["m",[1,2]]`. Binary (`bytes::Bytes`) may sit anywhere.
+//! Emitting (`socketio_protocol::to_payload`): one value is one argument, as in Node's
+//! `emit("m", value)`, whatever its Rust type (array, slice, `Vec`, struct); a tuple (or
+//! [`Args`]) is spread into the arguments, `()` is none — so `emit("m", &("a", 1))` sends
+//! `["m","a",1]`, and `emit("m", &[1, 2])` and `emit("m", &vec![1, 2])` send `["m",[1,2]]`.
+//! Binary (`bytes::Bytes`) may sit anywhere.
 //!
-//! Receiving: the arguments (the event name removed) are deserialized as one array into the
-//! handler's type: a tuple, a struct read from a sequence, `Vec<T>`, or [`AnyValue`] lists; when
-//! that fails and there is exactly one argument, it is deserialized from that argument alone,
-//! so a handler may take `String` rather than `(String,)`.
+//! Receiving: Node calls a handler whatever the number of arguments (a missing one is
+//! `undefined`, an extra one is ignored). Here a handler's type is probed once, when it is
+//! registered ([`Binding::of`]: a deserializer that only records what the type asks for),
+//! and each event is fitted to it ([`Binding::bind`]): a tuple's arguments are truncated or
+//! padded with `null` to its arity, `()` takes any, a single type takes the first argument.
+//! The table of every rule is on [`Socket::on`](crate::Socket::on).
+//!
+//! The success path costs what deserializing the list costs: no copy, no second attempt. At
+//! most one extra attempt is made, and only for the shapes where either reading may be meant
+//! (a `Vec` or a struct given one array).
+
+use std::cell::Cell;
+use std::fmt;
 
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, Visitor};
 use serde::ser::{self, Serialize};
 use serde_json::Value;
-use socketio_protocol::{from_value, AnyValue, Payload};
+use socketio_protocol::{from_value, AnyValue, DeError, Payload};
 
 use crate::error::EmitError;
 
@@ -26,47 +37,332 @@ pub(crate) fn to_payload<T: Serialize + ?Sized>(
     socketio_protocol::to_payload(prefix, data).map_err(|e| EmitError::Serialize(e.to_string()))
 }
 
-/// Deserializes handler arguments from `args` (the event name already removed).
-pub(crate) fn from_args<T: DeserializeOwned + 'static>(
-    args: Vec<Value>,
-    attachments: &[Bytes],
-) -> Result<T, socketio_protocol::DeError> {
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Args>() {
-        // The raw list (an echo, a relay): the values move as they are, without a copy or a
-        // pass through serde.
-        let args = args
-            .into_iter()
-            .map(|v| AnyValue::from_parts(v, attachments))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut slot = Some(Args(args));
-        let t = (&mut slot as &mut dyn std::any::Any)
-            .downcast_mut::<Option<T>>()
-            .and_then(Option::take);
-        // `T` is `Args`: the downcast cannot fail.
-        return t.ok_or_else(|| serde::de::Error::custom("arguments type mismatch"));
+/// How a handler's type takes the arguments of an event, learnt once at registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// [`Args`]: the raw list, moved as it is.
+    Raw,
+    /// A tuple or tuple struct of this arity: extra arguments dropped, missing ones `null`.
+    Tuple(usize),
+    /// `()` or a unit struct: any arguments, all ignored.
+    Unit,
+    /// Anything (`serde_json::Value`, [`AnyValue`], untagged enums): the whole list, or its
+    /// one argument when the whole list does not fit.
+    Any,
+    /// A sequence (`Vec<T>`, `[T; N]`): the whole list, or its one argument when that is an
+    /// array the whole list does not fit.
+    Seq,
+    /// A struct: the first argument when it is an object, else the whole list (a struct read
+    /// from a sequence), or its one argument when that is an array the whole list does not fit.
+    Struct,
+    /// Any other single value (string, number, bool, `Option`, map, enum): the first
+    /// argument, `null` when there is none; the others are ignored.
+    One,
+}
+
+/// Newtype structs the probe looks through before giving up (a type that names itself).
+const PROBE_DEPTH: u8 = 32;
+
+impl Binding {
+    /// Probes `T` (no value is built).
+    pub(crate) fn of<T: DeserializeOwned + 'static>() -> Self {
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Args>() {
+            return Binding::Raw;
+        }
+        // serde reads `[T; N]` exactly as a tuple; only its type name tells them apart, and an
+        // array is one value, as on the emitting side.
+        if std::any::type_name::<T>().starts_with('[') {
+            return Binding::Seq;
+        }
+        let seen = Cell::new(None);
+        let _ = T::deserialize(Probe {
+            seen: &seen,
+            depth: PROBE_DEPTH,
+        });
+        seen.get().unwrap_or(Binding::Any)
     }
-    if args.len() == 1 {
-        let whole = Value::Array(args);
-        match from_value::<T>(whole.clone(), attachments) {
-            Ok(v) => Ok(v),
-            Err(first) => {
-                let Value::Array(mut one) = whole else {
-                    return Err(first);
+
+    /// Deserializes `T` (the type this binding was learnt from) from an event's arguments,
+    /// the event name already removed.
+    pub(crate) fn bind<T: DeserializeOwned + 'static>(
+        self,
+        mut args: Vec<Value>,
+        attachments: &[Bytes],
+    ) -> Result<T, BindError> {
+        let arrived = Arrived::of(&args);
+        let fail = |error| BindError { arrived, error };
+        match self {
+            Binding::Raw => raw(args, attachments).map_err(fail),
+            Binding::Tuple(n) => {
+                if args.len() > n {
+                    args.truncate(n);
+                } else {
+                    // Node's `undefined` for a missing argument: `null` is what an `Option`
+                    // reads as `None`.
+                    args.resize(n, Value::Null);
+                }
+                from_value(Value::Array(args), attachments).map_err(fail)
+            }
+            Binding::Unit => {
+                drop(args);
+                from_value(Value::Null, attachments).map_err(fail)
+            }
+            Binding::One => {
+                args.truncate(1);
+                let first = args.pop().unwrap_or(Value::Null);
+                from_value(first, attachments).map_err(fail)
+            }
+            Binding::Struct if args.first().is_some_and(Value::is_object) => {
+                args.truncate(1);
+                let first = args.pop().unwrap_or(Value::Null);
+                from_value(first, attachments).map_err(fail)
+            }
+            Binding::Any | Binding::Seq | Binding::Struct => {
+                // The one extra attempt, from the one argument: `Vec<u32>` given `[1, 2]`, an
+                // untagged enum given `"x"`. Kept only where it can succeed (a sequence or a
+                // struct reads a lone non-array no better than the list).
+                let only = match args.as_slice() {
+                    [only] if self == Binding::Any || only.is_array() => Some(only.clone()),
+                    _ => None,
                 };
-                from_value::<T>(one.pop().unwrap_or(Value::Null), attachments).map_err(|_| first)
+                match from_value(Value::Array(args), attachments) {
+                    Ok(v) => Ok(v),
+                    Err(whole) => match only {
+                        Some(only) => from_value(only, attachments).map_err(|_| fail(whole)),
+                        None => Err(fail(whole)),
+                    },
+                }
             }
         }
-    } else {
-        from_value::<T>(Value::Array(args), attachments)
     }
 }
 
-/// The raw arguments of an event or ack, binary kept: re-emit them as they came.
+/// The raw list (an echo, a relay): the values move as they are, without a copy or a pass
+/// through serde.
+fn raw<T: 'static>(args: Vec<Value>, attachments: &[Bytes]) -> Result<T, DeError> {
+    let args = args
+        .into_iter()
+        .map(|v| AnyValue::from_parts(v, attachments))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut slot = Some(Args(args));
+    (&mut slot as &mut dyn std::any::Any)
+        .downcast_mut::<Option<T>>()
+        .and_then(Option::take)
+        // Only called for `T` = `Args`, where the downcast cannot fail.
+        .ok_or_else(|| de::Error::custom("arguments type mismatch"))
+}
+
+/// Arguments that did not fit a handler's type: what arrived, and serde's reason.
+#[derive(Debug)]
+pub(crate) struct BindError {
+    pub(crate) arrived: Arrived,
+    pub(crate) error: DeError,
+}
+
+impl fmt::Display for BindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.arrived, self.error)
+    }
+}
+
+/// What arrived, in JSON terms and without the payload: how many arguments, and the kind of
+/// the first few (numbers and booleans shown, strings, arrays and objects by size only).
+/// Built on the stack for every event, since a failed attempt consumes the values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Arrived {
+    count: usize,
+    kinds: [Kind; Arrived::SHOWN],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Null,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Str(usize),
+    Array(usize),
+    Object(usize),
+    Binary,
+}
+
+impl Arrived {
+    const SHOWN: usize = 3;
+
+    fn of(args: &[Value]) -> Self {
+        let mut kinds = [Kind::Null; Arrived::SHOWN];
+        for (slot, v) in kinds.iter_mut().zip(args) {
+            *slot = match v {
+                Value::Null => Kind::Null,
+                Value::Bool(b) => Kind::Bool(*b),
+                Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+                    (Some(u), _) => Kind::Unsigned(u),
+                    (_, Some(i)) => Kind::Signed(i),
+                    _ => Kind::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                Value::String(s) => Kind::Str(s.len()),
+                Value::Array(a) => Kind::Array(a.len()),
+                Value::Object(o) if o.contains_key("_placeholder") => Kind::Binary,
+                Value::Object(o) => Kind::Object(o.len()),
+            };
+        }
+        Arrived {
+            count: args.len(),
+            kinds,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Kind::Null => f.write_str("null"),
+            Kind::Bool(b) => write!(f, "boolean {b}"),
+            Kind::Unsigned(n) => write!(f, "integer {n}"),
+            Kind::Signed(n) => write!(f, "integer {n}"),
+            Kind::Float(n) => write!(f, "floating point {n}"),
+            Kind::Str(len) => write!(f, "string of {len} bytes"),
+            Kind::Array(len) => write!(f, "array of {len}"),
+            Kind::Object(len) => write!(f, "object of {len} keys"),
+            Kind::Binary => f.write_str("binary"),
+        }
+    }
+}
+
+impl fmt::Display for Arrived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.count {
+            0 => return f.write_str("no arguments"),
+            1 => {}
+            n => write!(f, "{n} arguments: ")?,
+        }
+        for (i, kind) in self.kinds.iter().take(self.count).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{kind}")?;
+        }
+        if self.count > Arrived::SHOWN {
+            f.write_str(", ...")?;
+        }
+        Ok(())
+    }
+}
+
+/// A deserializer that builds nothing: it records which shape the type asks for, then fails.
+struct Probe<'a> {
+    seen: &'a Cell<Option<Binding>>,
+    depth: u8,
+}
+
+impl Probe<'_> {
+    fn record<T>(self, binding: Binding) -> Result<T, de::value::Error> {
+        self.seen.set(Some(binding));
+        Err(de::Error::custom("probed"))
+    }
+}
+
+macro_rules! probe_as {
+    ($binding:expr => $($method:ident)*) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+                self.record($binding)
+            }
+        )*
+    };
+}
+
+impl<'de> de::Deserializer<'de> for Probe<'_> {
+    type Error = de::value::Error;
+
+    probe_as!(Binding::Any => deserialize_any deserialize_ignored_any);
+    probe_as!(Binding::One =>
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_bytes deserialize_byte_buf deserialize_option
+        deserialize_map deserialize_identifier);
+    probe_as!(Binding::Unit => deserialize_unit);
+    probe_as!(Binding::Seq => deserialize_seq);
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.record(Binding::Unit)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.depth.checked_sub(1) {
+            Some(depth) => visitor.visit_newtype_struct(Probe {
+                seen: self.seen,
+                depth,
+            }),
+            None => self.record(Binding::Any),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.record(Binding::Tuple(len))
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.record(Binding::Tuple(len))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.record(Binding::Struct)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.record(Binding::One)
+    }
+}
+
+/// The raw arguments of an event or ack, binary kept: read them by index, or re-emit them
+/// as they came (an `Args` is spread into several arguments, as a tuple is).
 ///
 /// ```
-/// # use socketio::Args;
-/// let args = Args::from_values(vec![serde_json::json!("hello"), serde_json::json!(1)]);
-/// assert_eq!(args.len(), 2);
+/// use serde_json::json;
+/// use socketio::Args;
+///
+/// let args = Args::from_values(vec![json!("hello"), json!(1), json!([1, 2])]);
+/// assert_eq!(args.len(), 3);
+/// assert_eq!(args.get::<String>(0).as_deref(), Some("hello"));
+/// assert_eq!(args.get::<u32>(1), Some(1));
+/// assert_eq!(args.get::<Vec<u8>>(2), Some(vec![1, 2]));
+/// assert_eq!(args.get::<u32>(0), None); // not a number
+/// assert_eq!(args.get::<u32>(3), None); // no such argument
+/// assert!(args.try_get::<u32>(0).unwrap_err().to_string().contains("expected u32"));
+/// assert_eq!(args.iter().filter(|a| a.value.is_number()).count(), 1);
+/// for arg in &args {
+///     println!("{}", arg.value);
+/// }
 /// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Args(pub Vec<AnyValue>);
@@ -87,10 +383,54 @@ impl Args {
         self.0.is_empty()
     }
 
-    /// The first argument deserialized as `T`.
+    /// The first argument deserialized as `T`; `get(0)`.
     pub fn first<T: DeserializeOwned>(&self) -> Option<T> {
-        let a = self.0.first()?;
-        from_value(a.value.clone(), &a.attachments).ok()
+        self.get(0)
+    }
+
+    /// Argument `index` (from 0, the event name not counted) deserialized as `T` (binary
+    /// kept, so `bytes::Bytes` reads an attachment); `None` when there is no such argument or
+    /// it is not a `T`. [`Args::try_get`] says which.
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Option<T> {
+        self.try_get(index).ok()
+    }
+
+    /// As [`Args::get`], with the reason when it fails: `no argument at index 3`, or serde's
+    /// (`invalid type: string "a", expected u32`).
+    pub fn try_get<T: DeserializeOwned>(&self, index: usize) -> Result<T, DeError> {
+        let a = self.0.get(index).ok_or_else(|| {
+            <DeError as de::Error>::custom(format_args!("no argument at index {index}"))
+        })?;
+        from_value(a.value.clone(), &a.attachments)
+    }
+
+    /// The arguments in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, AnyValue> {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for Args {
+    type Item = AnyValue;
+    type IntoIter = std::vec::IntoIter<AnyValue>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Args {
+    type Item = &'a AnyValue;
+    type IntoIter = std::slice::Iter<'a, AnyValue>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<AnyValue> for Args {
+    fn from_iter<I: IntoIterator<Item = AnyValue>>(iter: I) -> Self {
+        Args(iter.into_iter().collect())
     }
 }
 
@@ -131,7 +471,34 @@ pub(crate) fn payload_to_args(payload: Payload) -> Args {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
     use serde_json::json;
+
+    fn bind<T: DeserializeOwned + 'static>(args: Vec<Value>) -> Result<T, BindError> {
+        Binding::of::<T>().bind(args, &[])
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Point {
+        x: i32,
+        y: i32,
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Pair(u8, String);
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Name(String);
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Marker;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(untagged)]
+    enum Loose {
+        Num(u32),
+        Text(String),
+    }
 
     #[test]
     fn spreading() {
@@ -139,6 +506,10 @@ mod tests {
         assert_eq!(p.data, json!(["m", "a", 1]));
         let p = to_payload(Some("m"), &vec![1, 2]).unwrap();
         assert_eq!(p.data, json!(["m", [1, 2]]));
+        let p = to_payload(Some("m"), &[1, 2]).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2]]));
+        let p = to_payload(None, &[1, 2, 3]).unwrap();
+        assert_eq!(p.data, json!([[1, 2, 3]]));
         let p = to_payload(Some("m"), &()).unwrap();
         assert_eq!(p.data, json!(["m"]));
         let p = to_payload(Some("m"), &"x").unwrap();
@@ -149,17 +520,121 @@ mod tests {
         let args = Args::from_values(vec![json!(1), json!("b")]);
         let p = to_payload(Some("m"), &args).unwrap();
         assert_eq!(p.data, json!(["m", 1, "b"]));
+        let p = to_payload(None, &Args::default()).unwrap();
+        assert_eq!(p.data, json!([]));
     }
 
     #[test]
-    fn receiving() {
-        let (a, b): (String, u32) = from_args(vec![json!("x"), json!(2)], &[]).unwrap();
-        assert_eq!((a.as_str(), b), ("x", 2));
-        let s: String = from_args(vec![json!("only")], &[]).unwrap();
+    fn arity_probe() {
+        assert_eq!(Binding::of::<Args>(), Binding::Raw);
+        assert_eq!(Binding::of::<()>(), Binding::Unit);
+        assert_eq!(Binding::of::<Marker>(), Binding::Unit);
+        assert_eq!(Binding::of::<(String,)>(), Binding::Tuple(1));
+        assert_eq!(Binding::of::<(String, Option<u8>)>(), Binding::Tuple(2));
+        assert_eq!(Binding::of::<Pair>(), Binding::Tuple(2));
+        assert_eq!(Binding::of::<String>(), Binding::One);
+        assert_eq!(Binding::of::<Name>(), Binding::One);
+        assert_eq!(Binding::of::<Option<String>>(), Binding::One);
+        assert_eq!(Binding::of::<u64>(), Binding::One);
+        assert_eq!(
+            Binding::of::<std::collections::HashMap<String, u8>>(),
+            Binding::One
+        );
+        assert_eq!(Binding::of::<Point>(), Binding::Struct);
+        assert_eq!(Binding::of::<Vec<u8>>(), Binding::Seq);
+        assert_eq!(Binding::of::<Vec<AnyValue>>(), Binding::Seq);
+        assert_eq!(Binding::of::<[u8; 3]>(), Binding::Seq);
+        assert_eq!(Binding::of::<Value>(), Binding::Any);
+        assert_eq!(Binding::of::<AnyValue>(), Binding::Any);
+        assert_eq!(Binding::of::<Loose>(), Binding::Any);
+    }
+
+    #[test]
+    fn tuples_truncate_and_pad() {
+        // Node: `socket.on("m", (a, b) => ...)` given ("x", "y", "z") ignores "z".
+        let (a, b): (String, String) = bind(vec![json!("x"), json!("y"), json!("z")]).unwrap();
+        assert_eq!((a.as_str(), b.as_str()), ("x", "y"));
+        // Given ("x") b is `undefined`: `None` here.
+        let (a, b): (String, Option<String>) = bind(vec![json!("x")]).unwrap();
+        assert_eq!((a.as_str(), b), ("x", None));
+        let (a, b): (String, Option<String>) = bind(vec![json!("x"), json!("y")]).unwrap();
+        assert_eq!((a.as_str(), b.as_deref()), ("x", Some("y")));
+        let (a,): (u32,) = bind(vec![json!(1), json!(2)]).unwrap();
+        assert_eq!(a, 1);
+        let p: Pair = bind(vec![json!(1), json!("b"), json!(null)]).unwrap();
+        assert_eq!(p, Pair(1, "b".into()));
+        // A missing element that is not an `Option` still fails.
+        let e = bind::<(String, String)>(vec![json!("x")]).unwrap_err();
+        assert!(e.to_string().contains("expected a string"), "{e}");
+        assert!(bind::<(u32,)>(vec![json!("no")]).is_err());
+        // Thousands of arguments: truncated, one attempt.
+        let many = vec![json!(7); 10_000];
+        let (a, b): (u32, u32) = bind(many).unwrap();
+        assert_eq!((a, b), (7, 7));
+    }
+
+    #[test]
+    fn unit_takes_any_arguments() {
+        bind::<()>(vec![]).unwrap();
+        bind::<()>(vec![json!(1), json!("two")]).unwrap();
+        assert_eq!(bind::<Marker>(vec![json!({"a": 1})]).unwrap(), Marker);
+    }
+
+    #[test]
+    fn single_types() {
+        let s: String = bind(vec![json!("only")]).unwrap();
         assert_eq!(s, "only");
-        let v: Vec<u32> = from_args(vec![json!([1, 2])], &[]).unwrap();
+        // Node: `(s) => ...` given ("a", "b") sees "a".
+        let s: String = bind(vec![json!("a"), json!("b")]).unwrap();
+        assert_eq!(s, "a");
+        let n: Option<String> = bind(vec![]).unwrap();
+        assert_eq!(n, None);
+        let Name(n) = bind(vec![json!("n")]).unwrap();
+        assert_eq!(n, "n");
+        let p: Point = bind(vec![json!({"x": 1, "y": 2})]).unwrap();
+        assert_eq!(p, Point { x: 1, y: 2 });
+        let p: Point = bind(vec![json!({"x": 1, "y": 2}), json!("extra")]).unwrap();
+        assert_eq!(p, Point { x: 1, y: 2 });
+        // A struct read from a sequence, as serde does: the list, or one array.
+        let p: Point = bind(vec![json!(1), json!(2)]).unwrap();
+        assert_eq!(p, Point { x: 1, y: 2 });
+        let p: Point = bind(vec![json!([1, 2])]).unwrap();
+        assert_eq!(p, Point { x: 1, y: 2 });
+        let v: Value = bind(vec![json!("x")]).unwrap();
+        assert_eq!(v, json!(["x"]));
+        assert_eq!(
+            bind::<Loose>(vec![json!("x")]).unwrap(),
+            Loose::Text("x".into())
+        );
+        let e = bind::<String>(vec![json!(42)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "integer 42: invalid type: integer `42`, expected a string"
+        );
+    }
+
+    #[test]
+    fn sequences_as_today() {
+        let v: Vec<u32> = bind(vec![json!([1, 2])]).unwrap();
         assert_eq!(v, vec![1, 2]);
-        let args: Args = from_args(vec![json!(1), json!(2)], &[]).unwrap();
+        let v: Vec<u32> = bind(vec![json!(1), json!(2)]).unwrap();
+        assert_eq!(v, vec![1, 2]);
+        let v: Vec<u32> = bind(vec![json!(5)]).unwrap();
+        assert_eq!(v, vec![5]);
+        let v: Vec<u32> = bind(vec![]).unwrap();
+        assert!(v.is_empty());
+        let a: [u8; 3] = bind(vec![json!([1, 2, 3])]).unwrap();
+        assert_eq!(a, [1, 2, 3]);
+        let a: [u8; 3] = bind(vec![json!(1), json!(2), json!(3)]).unwrap();
+        assert_eq!(a, [1, 2, 3]);
+        let v: Vec<Value> = bind(vec![json!([1, 2])]).unwrap();
+        assert_eq!(v, vec![json!([1, 2])]);
+    }
+
+    #[test]
+    fn raw_lists() {
+        let args: Args = bind(vec![json!(1), json!(2)]).unwrap();
+        assert_eq!(args.len(), 2);
         // The fast path for `Args` agrees with the general one, placeholders included.
         let bin = [Bytes::from_static(b"zero"), Bytes::from_static(b"one")];
         let with_bin = vec![
@@ -167,13 +642,52 @@ mod tests {
             json!("x"),
             json!([{"_placeholder": true, "num": 0}]),
         ];
-        let fast: Args = from_args(with_bin.clone(), &bin).unwrap();
+        let fast: Args = Binding::of::<Args>().bind(with_bin.clone(), &bin).unwrap();
         let slow: Args = socketio_protocol::from_value(Value::Array(with_bin), &bin).unwrap();
         assert_eq!(fast, slow);
         let bad = vec![json!({"_placeholder": true, "num": 5})];
-        assert!(from_args::<Args>(bad.clone(), &bin).is_err());
+        assert!(Binding::of::<Args>()
+            .bind::<Args>(bad.clone(), &bin)
+            .is_err());
         assert!(socketio_protocol::from_value::<Args>(Value::Array(bad), &bin).is_err());
-        assert_eq!(args.len(), 2);
-        assert!(from_args::<(u32,)>(vec![json!("no")], &[]).is_err());
+    }
+
+    #[test]
+    fn arrived_describes_without_payload() {
+        let d = |args: Vec<Value>| Arrived::of(&args).to_string();
+        assert_eq!(d(vec![]), "no arguments");
+        assert_eq!(d(vec![json!(42)]), "integer 42");
+        assert_eq!(
+            d(vec![json!("secret"), json!([1, 2]), json!({"k": "secret"})]),
+            "3 arguments: string of 6 bytes, array of 2, object of 1 keys"
+        );
+        assert_eq!(
+            d(vec![json!(null), json!(true), json!(-1.5), json!(1)]),
+            "4 arguments: null, boolean true, floating point -1.5, ..."
+        );
+        assert_eq!(d(vec![json!({"_placeholder": true, "num": 0})]), "binary");
+    }
+
+    #[test]
+    fn indexed_access() {
+        let bin = [Bytes::from_static(b"\x01")];
+        let args = payload_to_args(Payload::with_attachments(
+            json!(["a", 2, {"_placeholder": true, "num": 0}]),
+            bin.to_vec(),
+        ));
+        assert_eq!(args.get::<String>(0).as_deref(), Some("a"));
+        assert_eq!(args.first::<String>().as_deref(), Some("a"));
+        assert_eq!(args.get::<u8>(1), Some(2));
+        assert_eq!(args.get::<Bytes>(2), Some(bin[0].clone()));
+        assert_eq!(args.get::<u8>(0), None);
+        assert_eq!(args.get::<u8>(9), None);
+        assert_eq!(
+            args.try_get::<u8>(9).unwrap_err().to_string(),
+            "no argument at index 9"
+        );
+        assert_eq!(args.iter().count(), 3);
+        assert_eq!((&args).into_iter().count(), 3);
+        let back: Args = args.clone().into_iter().collect();
+        assert_eq!(back, args);
     }
 }

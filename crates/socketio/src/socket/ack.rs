@@ -60,8 +60,9 @@ impl AckSender {
         self.inner.is_some()
     }
 
-    /// Sends the acknowledgement: a tuple is spread into its arguments, `()` is none, any
-    /// other value is one argument. Does nothing when no ack was asked for or one was sent.
+    /// Sends the acknowledgement: one value is one argument whatever its type (`&[1, 2, 3]`
+    /// is one array, as Node's `ack([1, 2, 3])`), a tuple is spread into its arguments, `()`
+    /// is none; see [`Socket::emit`]. Does nothing when no ack was asked for or one was sent.
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), EmitError> {
         let Some(target) = self.inner else {
             return Ok(());

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 use socketio_protocol::{Packet, PacketData, Payload, RESERVED_EVENTS};
 
-use crate::args::{from_args, to_payload, Args};
+use crate::args::{to_payload, Args, Binding};
 use crate::client::Client;
 use crate::error::{AckError, EmitError};
 use crate::guard::{self, Site};
@@ -288,9 +288,51 @@ impl Socket {
         self.0.connected.store(true, Ordering::Release);
     }
 
-    /// Registers a handler for `event`. The arguments are deserialized into `T` (a tuple, a
-    /// type read from one argument, [`Args`] for the raw list); a packet of another shape is
-    /// logged at `warn` and skipped. Several handlers per event run in registration order.
+    /// Registers a handler for `event`, its arguments bound to `T` as Node binds them to a
+    /// function's parameters: a handler runs whatever the number of arguments, a missing one
+    /// being `undefined` (`None` here) and an extra one ignored. How each type binds (the
+    /// event name is not an argument):
+    ///
+    /// | `T` | binds | given `("a", "b", "c")` | given `("a")` | given `()` |
+    /// |---|---|---|---|---|
+    /// | `(A, B)`, a tuple struct | argument 1 to `A`, 2 to `B`; extra ones ignored; a missing one is `null`, which an `Option` reads as `None` | `("a", "b")` | `(String, Option<String>)`: `("a", None)`; `(String, String)`: a mismatch | `(Option<A>, Option<B>)` only |
+    /// | `()`, a unit struct | nothing; any arguments are ignored | `()` | `()` | `()` |
+    /// | `String`, numbers, `bool`, `Option<T>`, maps, enums, a newtype of these | the first argument; the others ignored; none is `null` | `"a"` | `"a"` | `Option<T>`: `None` |
+    /// | a struct | the first argument when it is an object (the others ignored), else the list read as a sequence (serde's struct-from-array) | from the list | the object, or from the one array | a mismatch |
+    /// | `Vec<T>`, `[T; N]` | the whole list; when that does not fit and the one argument is an array, that array | `["a","b","c"]` | `["a"]` | `Vec<T>`: `[]` |
+    /// | [`Args`], `Vec<`[`AnyValue`](crate::AnyValue)`>` | the whole list, raw, binary kept ([`Args::get`] reads one) | 3 arguments | 1 | 0 |
+    /// | `serde_json::Value`, [`AnyValue`](crate::AnyValue), untagged enums | the whole list as an array; when that does not fit and there is one argument, that argument | `["a","b","c"]` | `["a"]` | `[]` |
+    ///
+    /// The shape of `T` is learnt once, here; binding an event costs one deserialization of its
+    /// arguments (at most one more for the last three rows when one argument came).
+    ///
+    /// Arguments that still do not fit (a `String` handler given `42`) skip the handler, and
+    /// the client's ack is not answered: a `warn` (target `socketio::socket`, with the
+    /// namespace, socket id and event) says what arrived in JSON terms, never its content, and
+    /// serde's reason, e.g. ``event "m": integer 42: invalid type: integer `42`, expected a
+    /// string``. Take [`Args`] to see any input and answer it yourself.
+    ///
+    /// ```
+    /// # fn f(socket: socketio::Socket) {
+    /// // Node: socket.on("chat", (room, text, ack) => ...)
+    /// socket.on("chat", |_s, (room, text): (String, Option<String>), ack| {
+    ///     let _ = ack.send(&(room, text.unwrap_or_default()));
+    /// });
+    /// // Node: socket.on("ping", (ack) => ack()): no arguments, or any.
+    /// socket.on("ping", |_s, (): (), ack| {
+    ///     let _ = ack.send(&());
+    /// });
+    /// // Node: socket.on("nick", (name) => ...): the first argument.
+    /// socket.on("nick", |_s, name: String, _ack| println!("{name}"));
+    /// // Node: socket.on("raw", (...args) => ...)
+    /// socket.on("raw", |_s, args: socketio::Args, _ack| {
+    ///     let first: Option<u32> = args.get(0);
+    ///     println!("{} arguments, first {first:?}", args.len());
+    /// });
+    /// # }
+    /// ```
+    ///
+    /// Several handlers per event run in registration order.
     /// Handlers of one socket run one at a time in arrival order; spawn a task for slow work.
     /// Events that arrive before the connection handlers have run wait for them, so a handler
     /// registered there sees the client's first event.
@@ -315,15 +357,18 @@ impl Socket {
     {
         let event = event.into();
         let name = event.clone();
+        let binding = Binding::of::<T>();
         let f: EventFn = Arc::new(move |socket, args, attachments, ack| {
-            match from_args::<T>(args, attachments) {
+            match binding.bind::<T>(args, attachments) {
                 Ok(data) => handler(socket.clone(), data, ack),
                 Err(e) => tracing::warn!(
                     target: "socketio::socket",
-                    sid = %socket.id(),
+                    nsp = socket.ns_name(),
+                    sid = socket.id(),
                     event = %name,
-                    error = %e,
-                    "event arguments do not match the handler's type; skipped"
+                    arrived = %e.arrived,
+                    error = %e.error,
+                    "event {name:?}: {e}; the handler did not run"
                 ),
             }
         });
@@ -419,12 +464,25 @@ impl Socket {
         self.handlers().disconnect.push(Arc::new(handler));
     }
 
-    /// Emits `event` to this client. A tuple is spread into the arguments, `()` is none, any
-    /// other value is one argument; `bytes::Bytes` anywhere goes as binary.
+    /// Emits `event` to this client. One value is one argument, whatever its Rust type (an
+    /// array, a slice, a `Vec`, a struct), as in Node's `emit(event, value)`; several
+    /// arguments are a tuple (or an [`Args`]), and `()` is none. `bytes::Bytes` anywhere goes
+    /// as binary. The same rule holds for [`AckSender::send`], the broadcast operators and the
+    /// Redis emitter.
+    ///
+    /// | `data` | the client's handler gets | Node |
+    /// |---|---|---|
+    /// | `&"hi"`, `&42`, a struct, a `serde_json::Value` | one argument | `emit("m", value)` |
+    /// | `&[1, 2, 3]`, `&vec![1, 2, 3]`, `&v[..]` | one argument, `[1, 2, 3]` | `emit("m", [1, 2, 3])` |
+    /// | `&(1, "a")` | two arguments, `1` and `"a"` | `emit("m", 1, "a")` |
+    /// | `&([1, 2],)` | one argument, `[1, 2]` | `emit("m", [1, 2])` |
+    /// | `&()` | no argument | `emit("m")` |
     ///
     /// ```no_run
     /// # fn f(socket: socketio::Socket) {
     /// let _ = socket.emit("an event", &serde_json::json!({"some": "data"}));
+    /// let _ = socket.emit("scores", &[1, 2, 3]); // one argument, an array
+    /// let _ = socket.emit("move", &(3, 4)); // two arguments
     /// // Binary anywhere, as Node's `Buffer`.
     /// let _ = socket.emit("file", &("name.bin", bytes::Bytes::from_static(&[1, 2, 3])));
     /// # }
