@@ -273,8 +273,8 @@ record_cluster_config() {
     text="two nodes per server, both pinned to core 0 and measured together (CPU summed), each \
 as in its single-node configuration; ours on socketio_redis::RedisAdapter (redis crate \
 $(grep -A1 '^name = "redis"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p'), classic mode), Node on \
-@socket.io/redis-adapter $(node -p 'require("./bench/peers/node/node_modules/@socket.io/redis-adapter/package.json").version' 2>/dev/null) \
-(createAdapter(pub, sub), defaults) over node-redis $(node -p 'require("./bench/peers/node/node_modules/redis/package.json").version' 2>/dev/null); \
+@socket.io/redis-adapter $(node -p 'require("./bench/peers/node/node_modules/@socket.io/redis-adapter/package.json").version' 2>/dev/null || echo '(not installed in this run)') \
+(createAdapter(pub, sub), defaults) over node-redis $(node -p 'require("./bench/peers/node/node_modules/redis/package.json").version' 2>/dev/null || echo '(not installed)'); \
 one $(redis-server --version | cut -d' ' -f1-3) of the bench's own (no persistence) pinned to core 1 with the load generator; \
 clients alternate between the nodes, the sender is on the first"
     echo "{\"config\":\"cluster\",\"text\":$(printf '%s' "$text" | json_string)}" >> "$results"
