@@ -112,6 +112,11 @@ impl ClientProcess {
         }
     }
 
+    /// Kills the process (SIGKILL, as a crashed client or a killed tab) and waits for it.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
+    }
+
     fn output(&self) -> String {
         self.output.lock().map(|s| s.clone()).unwrap_or_default()
     }

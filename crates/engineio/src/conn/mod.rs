@@ -155,9 +155,28 @@ pub(crate) fn decode_for(
 }
 
 /// Why a WebSocket read failed, as a close reason.
+///
+/// The connection ending without a close frame (a killed tab or process, a cut network, a
+/// reset) is `transport close`, as in Node, where `ws` reports such an end as a close (code
+/// 1006) and engine.io names it so; a frame that breaks the protocol is `transport error`.
 pub(crate) fn read_error_reason(e: &tungstenite::Error) -> CloseReason {
+    use std::io::ErrorKind;
+    use tungstenite::error::ProtocolError;
     match e {
-        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+        tungstenite::Error::ConnectionClosed
+        | tungstenite::Error::AlreadyClosed
+        | tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            CloseReason::TransportClose
+        }
+        tungstenite::Error::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            ) =>
+        {
             CloseReason::TransportClose
         }
         _ => CloseReason::TransportError,

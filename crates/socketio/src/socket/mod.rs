@@ -27,9 +27,11 @@ use crate::namespace::Namespace;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DisconnectReason {
-    /// `transport error`: the connection failed or broke the protocol.
+    /// `transport error`: the connection broke the protocol (a malformed WebSocket frame),
+    /// failed while the server wrote to it, or fell too far behind reading.
     TransportError,
-    /// `transport close`: the client closed the connection.
+    /// `transport close`: the connection ended from the client's side, with a close frame
+    /// or without one (a killed tab or process, a network cut, a TCP reset), as in Node.
     TransportClose,
     /// `forced close`: the connection was closed for a decode error or an invalid state, or
     /// from the server's side.

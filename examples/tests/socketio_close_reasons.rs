@@ -1,0 +1,129 @@
+//! Disconnect reasons as Node's server gives them (API-1 item 7), for a WebSocket that ends
+//! in each way a real deployment sees: a client process killed, the TCP connection closed or
+//! reset without a close frame (a cut network, a killed tab), a close frame, and a frame that
+//! breaks the protocol. Node (engine.io over `ws`) reports every end without a close frame as
+//! `transport close` (`ws` emits `close` with code 1006), and a protocol violation as
+//! `transport error` (`ws` emits `error` first).
+#![allow(missing_docs, clippy::unwrap_used)]
+
+#[path = "sio_common/mod.rs"]
+mod sio_common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use sio_common::{with_timeout, ClientProcess};
+use socketio::Server;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A server whose sockets report `(id, reason)` when they disconnect.
+async fn server() -> (
+    Server,
+    SocketAddr,
+    mpsc::UnboundedReceiver<(String, String)>,
+) {
+    let io = Server::new();
+    let (tx, rx) = mpsc::unbounded_channel();
+    io.on_connection(move |socket| {
+        let tx = tx.clone();
+        socket.on_disconnect(move |s, reason| {
+            let _ = tx.send((s.id().to_owned(), reason.as_str().to_owned()));
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    (io, addr, rx)
+}
+
+/// The reason `id` disconnected with, waiting at most 10 s.
+async fn reason_of(rx: &mut mpsc::UnboundedReceiver<(String, String)>, id: &str) -> String {
+    let wait = async {
+        while let Some((sid, reason)) = rx.recv().await {
+            if sid == id {
+                return reason;
+            }
+        }
+        panic!("the server stopped");
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| panic!("{id} did not disconnect within 10 s"))
+}
+
+/// A raw WebSocket client joined to `/`: the stream and the socket id.
+async fn joined(addr: SocketAddr) -> (WebSocketStream<TcpStream>, String) {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
+    let open = ws.next().await.unwrap().unwrap();
+    assert!(open.to_text().unwrap().starts_with("0{"), "{open:?}");
+    ws.send(Message::text("40")).await.unwrap();
+    let connect = ws.next().await.unwrap().unwrap();
+    let text = connect.to_text().unwrap().to_owned();
+    let reply: serde_json::Value = serde_json::from_str(text.strip_prefix("40").unwrap()).unwrap();
+    (ws, reply["sid"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_client_process_is_a_transport_close() {
+    with_timeout(LIMIT, async {
+        let (io, addr, mut rx) = server().await;
+        let mut client = ClientProcess::node(
+            "sio_hold.js",
+            &json!({ "url": format!("http://{addr}"), "transports": ["websocket"] }),
+        );
+        let ready = client.expect("READY", Duration::from_secs(30)).await;
+        let id = ready["id"].as_str().unwrap().to_owned();
+        client.kill().await;
+        // Node: "transport close".
+        assert_eq!(reason_of(&mut rx, &id).await, "transport close");
+        io.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_closed_or_reset_without_a_close_frame_is_a_transport_close() {
+    with_timeout(LIMIT, async {
+        let (io, addr, mut rx) = server().await;
+
+        // FIN without a close frame: a network cut seen by the kernel, a half-closed proxy.
+        let (mut ws, id) = joined(addr).await;
+        ws.get_mut().shutdown().await.unwrap();
+        // Node: "transport close".
+        assert_eq!(reason_of(&mut rx, &id).await, "transport close");
+        drop(ws);
+
+        // RST: a killed tab or process with unread data, a reset by a middlebox.
+        let (ws, id) = joined(addr).await;
+        ws.get_ref().set_zero_linger().unwrap();
+        drop(ws);
+        // Node: "transport close".
+        assert_eq!(reason_of(&mut rx, &id).await, "transport close");
+
+        // A close frame: the client closing its WebSocket.
+        let (mut ws, id) = joined(addr).await;
+        ws.close(None).await.unwrap();
+        // Node: "transport close".
+        assert_eq!(reason_of(&mut rx, &id).await, "transport close");
+
+        // A frame that breaks RFC 6455 (unmasked from a client).
+        let (mut ws, id) = joined(addr).await;
+        ws.get_mut()
+            .write_all(&[0x81, 0x02, b'4', b'2'])
+            .await
+            .unwrap();
+        // Node: "transport error" (ws: "MASK must be set").
+        assert_eq!(reason_of(&mut rx, &id).await, "transport error");
+        drop(ws);
+        io.close().await;
+    })
+    .await;
+}
