@@ -89,6 +89,28 @@ async fn a_killed_client_process_is_a_transport_close() {
     .await;
 }
 
+/// A polling client killed while its GET waits: Node's polling transport calls that "poll
+/// connection closed prematurely", a `transport error`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_polling_client_is_a_transport_error() {
+    with_timeout(LIMIT, async {
+        let (io, addr, mut rx) = server().await;
+        let mut client = ClientProcess::node(
+            "sio_hold.js",
+            &json!({ "url": format!("http://{addr}"), "transports": ["polling"] }),
+        );
+        let ready = client.expect("READY", Duration::from_secs(30)).await;
+        let id = ready["id"].as_str().unwrap().to_owned();
+        // Its next GET is waiting (the client polls again as soon as one is answered).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        client.kill().await;
+        // Node: "transport error".
+        assert_eq!(reason_of(&mut rx, &id).await, "transport error");
+        io.close().await;
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_closed_or_reset_without_a_close_frame_is_a_transport_close() {
     with_timeout(LIMIT, async {

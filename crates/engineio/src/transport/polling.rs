@@ -68,6 +68,7 @@ pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
             // extra pingTimeout keeps this bound from racing that close.
             let c = &session.ctx.config;
             let wait = c.ping_interval + c.ping_timeout * 2;
+            let mut waiting = WaitingGet(Some(&session));
             let polled = match tokio::time::timeout(wait, &mut rx).await {
                 Ok(Ok(polled)) => polled,
                 Ok(Err(_)) => vec![Packet::Close].into(),
@@ -78,6 +79,7 @@ pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
                     rx.try_recv().unwrap_or_else(|_| vec![Packet::Noop].into())
                 }
             };
+            waiting.0 = None;
             (polled, b64)
         }
     };
@@ -86,6 +88,21 @@ pub(crate) async fn get(session: Arc<SessionInner>) -> Response<Bytes> {
         res.extensions_mut().insert(Uncompressed);
     }
     res
+}
+
+/// A GET waiting for packets. Dropped while still waiting, its request is gone (the client's
+/// connection closed: a killed tab or process, a network cut), and so is the session, as in
+/// Node ("poll connection closed prematurely", a `transport error`), instead of lingering in
+/// its rooms until the heartbeat gives up on it.
+struct WaitingGet<'a>(Option<&'a Arc<SessionInner>>);
+
+impl Drop for WaitingGet<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = self.0.take() {
+            tracing::debug!(target: "engineio::session", sid = %session.sid, "poll connection closed prematurely");
+            session.close(CloseReason::TransportError, false);
+        }
+    }
 }
 
 /// On a polling answer whose packets were all sent `compress(false)`: the engine skips HTTP
