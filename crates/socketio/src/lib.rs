@@ -134,3 +134,59 @@ pub use socketio_protocol::AnyValue;
 
 /// A room name. Every socket is in the room named by its own id.
 pub type Room = std::sync::Arc<str>;
+
+/// What names a room where one is asked for (`to`, `except`, `join`...): `&str`, `String`,
+/// `&String`, a [`Room`] or a reference to one, `Box<str>`, `Cow<str>`.
+///
+/// ```
+/// let io = socketio::Server::new();
+/// let name = String::from("lobby");
+/// let _ = io.to(&name).emit("hi", &1);
+/// let _ = io.to(name.clone()).except("muted").emit("hi", &2);
+/// ```
+pub trait IntoRoom {
+    /// The room.
+    fn into_room(self) -> Room;
+}
+
+impl IntoRoom for &str {
+    fn into_room(self) -> Room {
+        self.into()
+    }
+}
+
+impl IntoRoom for String {
+    fn into_room(self) -> Room {
+        self.into()
+    }
+}
+
+impl IntoRoom for &String {
+    fn into_room(self) -> Room {
+        self.as_str().into()
+    }
+}
+
+impl IntoRoom for Room {
+    fn into_room(self) -> Room {
+        self
+    }
+}
+
+impl IntoRoom for &Room {
+    fn into_room(self) -> Room {
+        self.clone()
+    }
+}
+
+impl IntoRoom for Box<str> {
+    fn into_room(self) -> Room {
+        self.into()
+    }
+}
+
+impl IntoRoom for std::borrow::Cow<'_, str> {
+    fn into_room(self) -> Room {
+        self.into()
+    }
+}

@@ -16,7 +16,7 @@ use crate::namespace::Namespace;
 use crate::operators::{BroadcastOperator, RemoteSocket, TimeoutOperator};
 use crate::registry::{Matcher, Registry};
 use crate::socket::{DisconnectReason, Socket};
-use crate::{AnyValue, Room};
+use crate::{AnyValue, IntoRoom};
 
 pub(crate) struct ServerInner {
     settings: RwLock<Settings>,
@@ -459,7 +459,7 @@ impl Server {
     }
 
     /// A broadcast to the sockets of `/` in `room`.
-    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn to(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.sockets().to(room)
     }
 
@@ -469,12 +469,12 @@ impl Server {
     /// let io = socketio::Server::new();
     /// let _ = io.within("general").emit("news", &"hello");
     /// ```
-    pub fn within(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn within(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.to(room)
     }
 
     /// A broadcast to every socket of `/` but those in `room`.
-    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn except(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.sockets().except(room)
     }
 
@@ -510,7 +510,7 @@ impl Server {
     /// Every socket of `/`, on every node, joins `rooms` (Node's `io.socketsJoin`).
     pub fn sockets_join(
         &self,
-        rooms: impl IntoIterator<Item = impl Into<Room>>,
+        rooms: impl IntoIterator<Item = impl IntoRoom>,
     ) -> Result<(), EmitError> {
         self.broadcast().sockets_join(rooms)
     }
@@ -518,7 +518,7 @@ impl Server {
     /// Every socket of `/`, on every node, leaves `rooms` (Node's `io.socketsLeave`).
     pub fn sockets_leave(
         &self,
-        rooms: impl IntoIterator<Item = impl Into<Room>>,
+        rooms: impl IntoIterator<Item = impl IntoRoom>,
     ) -> Result<(), EmitError> {
         self.broadcast().sockets_leave(rooms)
     }

@@ -8,7 +8,7 @@ use super::{BroadcastOperator, SocketEmitter};
 use crate::error::EmitError;
 use crate::namespace::Namespace;
 use crate::socket::Socket;
-use crate::Room;
+use crate::IntoRoom;
 
 impl Namespace {
     /// An operator targeting every socket of the namespace: chain `to`, `except`, flags...
@@ -22,7 +22,7 @@ impl Namespace {
     }
 
     /// A broadcast to the sockets in `room`.
-    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn to(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.broadcast().to(room)
     }
 
@@ -32,12 +32,12 @@ impl Namespace {
     /// let io = socketio::Server::new();
     /// let _ = io.of("/chat").within("general").emit("news", &"hello");
     /// ```
-    pub fn within(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn within(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.to(room)
     }
 
     /// A broadcast to every socket but those in `room`.
-    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn except(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.broadcast().except(room)
     }
 
@@ -93,7 +93,7 @@ impl Socket {
     /// let _ = socket.to("others").emit("an event", &serde_json::json!({"some": "data"}));
     /// # }
     /// ```
-    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn to(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.broadcast().to(room)
     }
 
@@ -104,12 +104,12 @@ impl Socket {
     /// let _ = socket.within("others").emit("an event", &());
     /// # }
     /// ```
-    pub fn within(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn within(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.to(room)
     }
 
     /// A broadcast to every socket of the namespace but those in `room` and this one.
-    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn except(&self, room: impl IntoRoom) -> BroadcastOperator {
         self.broadcast().except(room)
     }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::BroadcastOperator;
 use crate::error::{AckError, EmitError};
 use crate::socket::Socket;
-use crate::Room;
+use crate::IntoRoom;
 
 /// An emit to one socket with modifiers; see [`Socket::compress`] and [`Socket::volatile`].
 ///
@@ -106,13 +106,13 @@ impl SocketEmitter {
 
     /// A broadcast to `room` from this socket (everyone in it but this socket), with these
     /// modifiers.
-    pub fn to(self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn to(self, room: impl IntoRoom) -> BroadcastOperator {
         let op = self.socket.to(room);
         self.flags(op)
     }
 
     /// Synonym of [`SocketEmitter::to`] (Node's `in`).
-    pub fn within(self, room: impl Into<Room>) -> BroadcastOperator {
+    pub fn within(self, room: impl IntoRoom) -> BroadcastOperator {
         self.to(room)
     }
 

@@ -22,7 +22,7 @@ use crate::args::to_payload;
 use crate::error::{BroadcastAckError, EmitError};
 use crate::namespace::{cluster_any, Namespace};
 use crate::socket::Socket;
-use crate::{AnyValue, Handshake, Room};
+use crate::{AnyValue, Handshake, IntoRoom, Room};
 
 /// A broadcast being built: chain `to`, `except`, flags... then an operation.
 ///
@@ -49,25 +49,27 @@ impl BroadcastOperator {
     }
 
     /// Adds `room` to the targets (union with the rooms already named).
-    pub fn to(mut self, room: impl Into<Room>) -> Self {
-        self.opts.rooms.push(room.into());
+    pub fn to(mut self, room: impl IntoRoom) -> Self {
+        self.opts.rooms.push(room.into_room());
         self
     }
 
     /// Adds several rooms to the targets.
-    pub fn to_all(mut self, rooms: impl IntoIterator<Item = impl Into<Room>>) -> Self {
-        self.opts.rooms.extend(rooms.into_iter().map(Into::into));
+    pub fn to_all(mut self, rooms: impl IntoIterator<Item = impl IntoRoom>) -> Self {
+        self.opts
+            .rooms
+            .extend(rooms.into_iter().map(IntoRoom::into_room));
         self
     }
 
     /// Synonym of [`BroadcastOperator::to`] (Node's `in`).
-    pub fn within(self, room: impl Into<Room>) -> Self {
+    pub fn within(self, room: impl IntoRoom) -> Self {
         self.to(room)
     }
 
     /// Excludes the sockets in `room` (a socket id excludes that socket).
-    pub fn except(mut self, room: impl Into<Room>) -> Self {
-        self.opts.except.push(room.into());
+    pub fn except(mut self, room: impl IntoRoom) -> Self {
+        self.opts.except.push(room.into_room());
         self
     }
 
@@ -240,9 +242,9 @@ impl BroadcastOperator {
     /// Makes the targeted sockets join `rooms`, on every node (Node's `socketsJoin`).
     pub fn sockets_join(
         &self,
-        rooms: impl IntoIterator<Item = impl Into<Room>>,
+        rooms: impl IntoIterator<Item = impl IntoRoom>,
     ) -> Result<(), EmitError> {
-        let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
+        let rooms: Vec<Room> = rooms.into_iter().map(IntoRoom::into_room).collect();
         for s in self.local_targets() {
             let _ = s.join_all(rooms.iter().cloned());
         }
@@ -256,9 +258,9 @@ impl BroadcastOperator {
     /// Makes the targeted sockets leave `rooms`, on every node (Node's `socketsLeave`).
     pub fn sockets_leave(
         &self,
-        rooms: impl IntoIterator<Item = impl Into<Room>>,
+        rooms: impl IntoIterator<Item = impl IntoRoom>,
     ) -> Result<(), EmitError> {
-        let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
+        let rooms: Vec<Room> = rooms.into_iter().map(IntoRoom::into_room).collect();
         for s in self.local_targets() {
             for r in &rooms {
                 s.leave(r);
@@ -506,13 +508,13 @@ impl RemoteSocket {
     }
 
     /// Makes this socket join `room`.
-    pub fn join(&self, room: impl Into<Room>) -> Result<(), EmitError> {
-        self.only_me().sockets_join([room.into()])
+    pub fn join(&self, room: impl IntoRoom) -> Result<(), EmitError> {
+        self.only_me().sockets_join([room.into_room()])
     }
 
     /// Makes this socket leave `room`.
-    pub fn leave(&self, room: impl Into<Room>) -> Result<(), EmitError> {
-        self.only_me().sockets_leave([room.into()])
+    pub fn leave(&self, room: impl IntoRoom) -> Result<(), EmitError> {
+        self.only_me().sockets_leave([room.into_room()])
     }
 
     /// Disconnects this socket (`close`: its whole connection).

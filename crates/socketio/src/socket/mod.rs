@@ -648,20 +648,20 @@ impl Socket {
     /// }
     /// # }
     /// ```
-    pub fn join(&self, room: impl Into<crate::Room>) -> Result<(), crate::JoinError> {
-        self.join_all([room.into()])
+    pub fn join(&self, room: impl crate::IntoRoom) -> Result<(), crate::JoinError> {
+        self.join_all([room.into_room()])
     }
 
     /// Joins several rooms, all or none.
     pub fn join_all(
         &self,
-        rooms: impl IntoIterator<Item = impl Into<crate::Room>>,
+        rooms: impl IntoIterator<Item = impl crate::IntoRoom>,
     ) -> Result<(), crate::JoinError> {
         if !self.connected() {
             // A socket that has left keeps no room entry (a handler still holding it).
             return Ok(());
         }
-        let rooms: Vec<crate::Room> = rooms.into_iter().map(Into::into).collect();
+        let rooms: Vec<crate::Room> = rooms.into_iter().map(crate::IntoRoom::into_room).collect();
         let events = self.0.ns.0.rooms.add_all(self.id_arc(), &rooms)?;
         if !self.0.ns.room_events(events) {
             self.0.client.abort();
