@@ -418,8 +418,9 @@ impl BroadcastOperator {
     /// Emits `event` with `data` to the targeted sockets of every node.
     ///
     /// `data` is serialized as the `socketio` crate's emit does: a tuple is spread into the
-    /// arguments (`&("a", 1)` sends `[event, "a", 1]`), `&()` sends none, any other value is
-    /// one argument; `bytes::Bytes` anywhere inside travels as binary. Fails with
+    /// arguments (`&("a", 1)` sends `[event, "a", 1]`), `&()` sends none, any other value
+    /// (an array or a `Vec` included) is one argument; `bytes::Bytes` anywhere inside travels
+    /// as binary. Fails with
     /// [`EmitterError::ReservedEvent`] for a reserved name, without publishing.
     pub async fn emit<T: Serialize + ?Sized>(
         self,
@@ -561,6 +562,9 @@ mod tests {
         assert_eq!(p.data, json!(["m", "a", 1]));
         let p = event_payload("m", &vec![1, 2]).unwrap();
         assert_eq!(p.data, json!(["m", [1, 2]]));
+        // one value is one argument, as Node's emitter.emit("m", [1, 2, 3])
+        let p = event_payload("m", &[1, 2, 3]).unwrap();
+        assert_eq!(p.data, json!(["m", [1, 2, 3]]));
         let p = event_payload("m", &()).unwrap();
         assert_eq!(p.data, json!(["m"]));
         let p = event_payload("m", &(Bytes::from_static(b"\x01"),)).unwrap();
