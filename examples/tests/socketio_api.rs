@@ -338,3 +338,83 @@ async fn conn_upgrade_event_fires_when_polling_moves_to_websocket() {
     })
     .await;
 }
+
+/// A user that is not serializable (it holds a handle), as a middleware would attach it.
+#[derive(Clone)]
+struct User {
+    name: String,
+    visits: Arc<Mutex<u32>>,
+}
+
+/// Typed per-socket state: attached by an async middleware from the handshake's auth, read
+/// by the connection handler, an event handler (by clone and by reference) and the
+/// disconnect handler; separate from the serializable `data` other nodes see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extensions_carry_typed_state_from_middleware_to_handlers() {
+    with_timeout(Duration::from_secs(20), async {
+        let io = Server::new();
+        let log: Log = Arc::default();
+        io.middleware(|socket| async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let Some(name) = socket.auth()["token"].as_str().map(str::to_owned) else {
+                return Err("no token".into());
+            };
+            let user = User {
+                name,
+                visits: Arc::default(),
+            };
+            assert!(socket.extensions().insert(user).is_none());
+            Ok(())
+        });
+        let l = log.clone();
+        io.on_connection(move |socket| {
+            let name = socket.extensions().with(|u: &User| u.name.clone());
+            l.lock().unwrap().push(format!("connected {name:?}"));
+            socket.on("visit", |socket, (): (), ack: AckSender| {
+                let user: User = socket.extensions().get().unwrap();
+                *user.visits.lock().unwrap() += 1;
+                let visits = socket
+                    .extensions()
+                    .with(|u: &User| *u.visits.lock().unwrap());
+                let _ = ack.send(&(user.name, visits));
+            });
+            let l = l.clone();
+            socket.on_disconnect(move |socket, _reason| {
+                let had = socket.extensions().contains::<User>();
+                let removed = socket.extensions().remove::<User>().map(|u| u.name);
+                l.lock()
+                    .unwrap()
+                    .push(format!("gone {had} {removed:?} {:?}", socket.data_value()));
+            });
+            // the greeting `SioWs::join` waits for
+            let _ = socket.emit("hello", &());
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+
+        let mut ws = SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+            .await
+            .unwrap();
+        ws.set_auto_pong(true);
+        let _open = ws.recv_text().await;
+        ws.join("/", Some(&json!({"token": "ada"}))).await;
+        for n in 1..=2 {
+            ws.send_text(&format!("42{n}[\"visit\"]")).await;
+            assert_eq!(
+                ws.recv_data_text().await,
+                format!("43{n}[\"ada\",{n}]"),
+                "visit {n}"
+            );
+        }
+        ws.send_text("41").await;
+        wait_for_entries(&log, 2).await;
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                r#"connected Some("ada")"#.to_owned(),
+                r#"gone true Some("ada") Null"#.to_owned()
+            ]
+        );
+        io.close().await;
+    })
+    .await;
+}

@@ -129,7 +129,7 @@ pub use rooms::{JoinError, RoomEvent, RoomLimits};
 pub use server::Server;
 pub use service::{SocketIoLayer, SocketIoService};
 pub use socket::AckSender;
-pub use socket::{DisconnectReason, Socket, TimeoutSocket};
+pub use socket::{DisconnectReason, Socket, SocketExtensions, TimeoutSocket};
 pub use socketio_protocol::AnyValue;
 
 /// A room name. Every socket is in the room named by its own id.

@@ -7,7 +7,7 @@ pub(crate) use ack::{AckWaiter, PendingAcks};
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -113,6 +113,8 @@ pub(crate) struct SocketInner {
     handshake: std::sync::OnceLock<Handshake>,
     auth: Value,
     data: Mutex<Value>,
+    /// Typed per-socket state ([`Socket::extensions`]), never serialized.
+    extensions: RwLock<http::Extensions>,
     handlers: Mutex<Handlers>,
     acks: PendingAcks,
     connected: AtomicBool,
@@ -145,6 +147,50 @@ impl std::fmt::Debug for Socket {
     }
 }
 
+/// A socket's typed state ([`Socket::extensions`]): one value per type.
+pub struct SocketExtensions<'a>(&'a RwLock<http::Extensions>);
+
+impl std::fmt::Debug for SocketExtensions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketExtensions").finish_non_exhaustive()
+    }
+}
+
+impl SocketExtensions<'_> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, http::Extensions> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, http::Extensions> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Stores `value`, returning the value of that type it replaces.
+    pub fn insert<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
+        self.write().insert(value)
+    }
+
+    /// A clone of the value of type `T` (wrap what is costly to clone in an `Arc`).
+    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.read().get::<T>().cloned()
+    }
+
+    /// Calls `f` with the value of type `T`, without cloning it.
+    pub fn with<T: Send + Sync + 'static, R>(&self, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.read().get::<T>().map(f)
+    }
+
+    /// Takes the value of type `T` out.
+    pub fn remove<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.write().remove::<T>()
+    }
+
+    /// Whether there is a value of type `T`.
+    pub fn contains<T: Send + Sync + 'static>(&self) -> bool {
+        self.read().get::<T>().is_some()
+    }
+}
+
 impl PartialEq for Socket {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
@@ -167,6 +213,7 @@ impl Socket {
             connected: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             held: Mutex::new(Vec::new()),
+            extensions: RwLock::new(http::Extensions::new()),
         }))
     }
 
@@ -246,6 +293,32 @@ impl Socket {
     /// ```
     pub fn client(&self) -> crate::client::ClientRef {
         crate::client::ClientRef(self.0.client.clone())
+    }
+
+    /// Typed per-socket state, by type: the authenticated user, a database handle, anything
+    /// `Send + Sync + 'static`, kept as it is (no serialization) and seen only on this node.
+    /// [`set_data`](Self::set_data) is the serializable part other nodes see (Node's
+    /// `socket.data`, in `fetch_sockets`). A middleware may attach both before the connection
+    /// handlers run.
+    ///
+    /// ```
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    ///
+    /// let io = socketio::Server::new();
+    /// io.middleware(|socket| async move {
+    ///     socket.extensions().insert(User { name: "ada".into() });
+    ///     Ok(())
+    /// });
+    /// io.on_connection(|socket| {
+    ///     socket.on("whoami", |socket, (): (), ack| {
+    ///         let name = socket.extensions().with(|u: &User| u.name.clone());
+    ///         let _ = ack.send(&name);
+    ///     });
+    /// });
+    /// ```
+    pub fn extensions(&self) -> SocketExtensions<'_> {
+        SocketExtensions(&self.0.extensions)
     }
 
     /// Stores per-socket user data. It must be serializable: the cluster operations
