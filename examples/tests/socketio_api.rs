@@ -418,3 +418,45 @@ async fn extensions_carry_typed_state_from_middleware_to_handlers() {
     })
     .await;
 }
+
+/// Shared app state: given once to the server (after a namespace exists, and before a
+/// dynamic child is made), read by a middleware, a handler on `/` and one on the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_state_reaches_every_namespace_and_handler() {
+    #[derive(Clone, Default)]
+    struct Hits(Arc<std::sync::atomic::AtomicUsize>);
+
+    with_timeout(Duration::from_secs(20), async {
+        let io = Server::new();
+        let on_connect = |socket: socketio::Socket| {
+            socket.on("hit", |socket, (): (), ack: AckSender| {
+                let Hits(hits) = socket.state::<Hits>().unwrap();
+                let n = hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                let _ = ack.send(&n);
+            });
+            let _ = socket.emit("hello", &());
+        };
+        io.on_connection(on_connect);
+        io.of_regex(regex::Regex::new(r"^/room-\d+$").unwrap())
+            .on_connection(on_connect);
+        assert!(io.set_state(Hits::default()).is_none());
+        io.middleware(|socket| async move {
+            match socket.state::<Hits>() {
+                Some(_) => Ok(()),
+                None => Err("no state".into()),
+            }
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+
+        let mut ws = client(addr).await;
+        ws.send_text("421[\"hit\"]").await;
+        assert_eq!(ws.recv_data_text().await, "431[1]");
+        ws.join("/room-7", None).await;
+        ws.send_text("42/room-7,2[\"hit\"]").await;
+        assert_eq!(ws.recv_data_text().await, "43/room-7,2[2]");
+        let Hits(hits) = io.state::<Hits>().unwrap();
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+        io.close().await;
+    })
+    .await;
+}

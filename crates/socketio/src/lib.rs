@@ -68,7 +68,8 @@
 //! any other):
 //! 1. leaves: `error`, `guard` (user code behind `catch_unwind`), `args` (event arguments),
 //!    `handshake`, `rooms` (membership and its limits), `config`, `wire` (a packet framed once
-//!    for every recipient), `bundle` (the served client files);
+//!    for every recipient), `bundle` (the served client files), `state` (the shared app
+//!    state);
 //! 2. `adapter`: the cluster contract ([`Adapter`], [`AdapterFactory`], the request and
 //!    response messages, [`LocalAdapter`]); it reaches its namespace through
 //!    [`NamespaceHandle`], a trait object the namespace implements, so an adapter crate
@@ -96,6 +97,7 @@ mod error;
 mod guard;
 mod handshake;
 mod rooms;
+mod state;
 mod wire;
 // The cluster contract.
 mod adapter;

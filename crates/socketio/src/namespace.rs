@@ -19,6 +19,7 @@ use crate::error::{BroadcastAckError, EmitError, MiddlewareError};
 use crate::guard::{self, Site};
 use crate::rooms::{RoomEvent, RoomLimits, Rooms};
 use crate::socket::{DisconnectReason, Socket};
+use crate::state::AppState;
 use crate::wire::Wire;
 use crate::{AnyValue, Room};
 
@@ -49,6 +50,8 @@ pub(crate) struct NamespaceInner {
     ack_ids: AtomicU64,
     /// Set on a dynamic parent: its children, owned by the registry.
     children: OnceLock<Weak<ChildList>>,
+    /// The server's shared app state.
+    state: AppState,
 }
 
 /// The children of a dynamic parent namespace, in creation order.
@@ -92,7 +95,12 @@ impl LocalNamespace for NamespaceInner {
 }
 
 impl Namespace {
-    pub(crate) fn new(name: String, factory: &dyn AdapterFactory, limits: RoomLimits) -> Self {
+    pub(crate) fn new(
+        name: String,
+        factory: &dyn AdapterFactory,
+        limits: RoomLimits,
+        state: &AppState,
+    ) -> Self {
         Namespace(Arc::new_cyclic(|weak: &Weak<NamespaceInner>| {
             let handle: Weak<dyn LocalNamespace> = weak.clone();
             let adapter = factory.create(NamespaceHandle::new(handle, &name));
@@ -105,6 +113,7 @@ impl Namespace {
                 connecting: AtomicUsize::new(0),
                 ack_ids: AtomicU64::new(0),
                 children: OnceLock::new(),
+                state: state.clone(),
             }
         }))
     }
@@ -117,6 +126,11 @@ impl Namespace {
     /// ```
     pub fn name(&self) -> &str {
         &self.0.name
+    }
+
+    /// A clone of the server's shared value of type `T` ([`Server::set_state`](crate::Server::set_state)).
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.state.get()
     }
 
     /// This namespace's adapter.

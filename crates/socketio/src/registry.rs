@@ -28,6 +28,7 @@ use crate::client::Resolved;
 use crate::guard::{self, Site};
 use crate::namespace::{ChildList, Namespace};
 use crate::rooms::{RoomEvent, RoomLimits};
+use crate::state::AppState;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub(crate) type PredicateFn = Arc<dyn Fn(String, Value) -> BoxFuture<bool> + Send + Sync>;
@@ -72,6 +73,8 @@ pub(crate) struct Registry {
     parents: Parents,
     adapter: RwLock<Arc<dyn AdapterFactory>>,
     room_limits: RoomLimits,
+    /// The shared app state every namespace reads.
+    pub(crate) state: AppState,
     /// `cleanupEmptyChildNamespaces`.
     cleanup_empty_children: bool,
     /// Node's `io.on("new_namespace")` listeners.
@@ -88,6 +91,7 @@ impl Registry {
             parents: Parents::default(),
             adapter: RwLock::new(Arc::new(LocalAdapter)),
             room_limits,
+            state: AppState::default(),
             cleanup_empty_children,
             created: RwLock::new(Vec::new()),
         }
@@ -135,7 +139,12 @@ impl Registry {
         // The adapter factory is user code (it may call `io.of()` itself): it runs outside the
         // lock, and a namespace made meanwhile by another caller wins.
         let factory = self.adapter();
-        let made = Namespace::new(name.clone(), factory.as_ref(), self.room_limits);
+        let made = Namespace::new(
+            name.clone(),
+            factory.as_ref(),
+            self.room_limits,
+            &self.state,
+        );
         let (ns, created) = {
             let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
             match map.get(&name) {
@@ -187,6 +196,7 @@ impl Registry {
             format!("/_{n}"),
             &ParentAdapterFactory(Arc::downgrade(&children)),
             self.room_limits,
+            &self.state,
         );
         ns.set_children(Arc::downgrade(&children));
         self.parents
@@ -273,7 +283,12 @@ impl Registry {
         }
         // As in `of`: the factory runs outside the lock.
         let factory = self.adapter();
-        let made = Namespace::new(name.to_owned(), factory.as_ref(), self.room_limits);
+        let made = Namespace::new(
+            name.to_owned(),
+            factory.as_ref(),
+            self.room_limits,
+            &self.state,
+        );
         made.inherit(&parent.ns);
         let child = {
             let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());

@@ -383,6 +383,39 @@ impl Server {
         self.0.registry.on_created(Arc::new(f));
     }
 
+    /// Gives the server a shared value of type `T` (a database pool, the app's config, a
+    /// history store), one per type, reachable from every namespace and socket with
+    /// [`Socket::state`] and [`Namespace::state`](crate::Namespace::state): no clone to
+    /// capture in every handler. Returns the value of that type it replaces. Wrap what is
+    /// costly to clone, or must be shared mutably, in an `Arc`.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct History(Arc<Mutex<Vec<String>>>);
+    ///
+    /// let io = socketio::Server::new();
+    /// io.set_state(History::default());
+    /// io.on_connection(|socket| {
+    ///     socket.on("chat", |socket, text: String, _ack| {
+    ///         if let Some(History(h)) = socket.state::<History>() {
+    ///             h.lock().unwrap().push(text.clone());
+    ///         }
+    ///         let _ = socket.broadcast().emit("chat", &text);
+    ///     });
+    /// });
+    /// assert!(io.state::<History>().is_some());
+    /// ```
+    pub fn set_state<T: Clone + Send + Sync + 'static>(&self, value: T) -> Option<T> {
+        self.0.registry.state.insert(value)
+    }
+
+    /// A clone of the shared value of type `T` given with [`Server::set_state`].
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.registry.state.get()
+    }
+
     /// Sets the adapter (Node's `io.adapter(v)`): every namespace, existing and future, gets
     /// one from `factory`. The default is [`LocalAdapter`](crate::LocalAdapter) (one node). Dynamic parent
     /// namespaces keep their own, which reaches their children.

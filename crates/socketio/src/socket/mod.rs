@@ -321,6 +321,13 @@ impl Socket {
         SocketExtensions(&self.0.extensions)
     }
 
+    /// A clone of the server's shared value of type `T`
+    /// ([`Server::set_state`](crate::Server::set_state)); per-socket values are in
+    /// [`extensions`](Self::extensions).
+    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.0.ns.state()
+    }
+
     /// Stores per-socket user data. It must be serializable: the cluster operations
     /// (`fetch_sockets`) ship it to other nodes.
     pub fn set_data<T: Serialize>(&self, data: &T) -> Result<(), EmitError> {
