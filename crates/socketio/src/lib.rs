@@ -113,6 +113,10 @@ mod operators;
 mod server;
 mod service;
 
+/// The guide: Socket.IO 4.x in Rust, for someone who knows the Node server.
+#[doc = include_str!("guide.md")]
+pub mod guide {}
+
 pub use adapter::{
     Adapter, AdapterError, AdapterFactory, BroadcastFlags, BroadcastOptions, ClusterPacket,
     ClusterRequest, ClusterResponse, LocalAdapter, NamespaceHandle, Responses, SocketData,
