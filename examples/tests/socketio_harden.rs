@@ -918,12 +918,17 @@ async fn compress_false_skips_per_message_deflate() {
     .await;
 }
 
-/// On polling, a payload made only of `compress(false)` packets skips HTTP compression (Node's
-/// rule); a plain one of the same size is gzipped.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn compress_false_skips_http_compression_on_polling() {
-    with_timeout(Duration::from_secs(20), async {
-        let (io, addr) = compress_server().await;
+/// A Socket.IO session on raw long-polling, joined to `/`: its id and the requests of its
+/// polls (`Connection: close`, one per request).
+struct Polling {
+    sid: String,
+    /// A GET of the session, asking for gzip when made with `gzip`.
+    get: String,
+}
+
+impl Polling {
+    /// Opens a session at `/socket.io/`, sends `40` and reads the CONNECT reply.
+    async fn join(addr: SocketAddr, gzip: bool) -> Polling {
         let open = http_body(
             addr,
             "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -935,27 +940,67 @@ async fn compress_false_skips_http_compression_on_polling() {
             .and_then(|s| s.split('"').next())
             .unwrap()
             .to_owned();
-        let post = |body: &str| {
-            format!(
-                "POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
+        let accept = if gzip {
+            "Accept-Encoding: gzip\r\n"
+        } else {
+            ""
         };
         let get = format!(
-            "GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAccept-Encoding: gzip\r\n\r\n"
+            "GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{accept}\r\n"
         );
-        assert!(http_status(addr, &post("40"), Duration::from_secs(5)).await.contains("200"));
-        let connected = http_head_and_body(addr, &get).await;
+        let polling = Polling { sid, get };
+        assert!(
+            http_status(addr, &polling.post("40"), Duration::from_secs(5))
+                .await
+                .contains("200")
+        );
+        let connected = http_head_and_body(addr, &polling.get).await;
         assert!(connected.1.starts_with(b"40"), "{connected:?}");
+        polling
+    }
 
-        assert!(http_status(addr, &post(r#"42["normal"]"#), Duration::from_secs(5)).await.contains("200"));
+    /// A POST of `body` to the session.
+    fn post(&self, body: &str) -> String {
+        format!(
+            "POST /socket.io/?EIO=4&transport=polling&sid={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            self.sid,
+            body.len()
+        )
+    }
+}
+
+/// On polling, a payload made only of `compress(false)` packets skips HTTP compression (Node's
+/// rule); a plain one of the same size is gzipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_false_skips_http_compression_on_polling() {
+    with_timeout(Duration::from_secs(20), async {
+        let (io, addr) = compress_server().await;
+        let polling = Polling::join(addr, true).await;
+        let get = polling.get.clone();
+        let post = |body: &str| polling.post(body);
+
+        assert!(
+            http_status(addr, &post(r#"42["normal"]"#), Duration::from_secs(5))
+                .await
+                .contains("200")
+        );
         let (head, _) = http_head_and_body(addr, &get).await;
-        assert!(head.to_ascii_lowercase().contains("content-encoding: gzip"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("content-encoding: gzip"),
+            "{head}"
+        );
 
-        assert!(http_status(addr, &post(r#"42["plain"]"#), Duration::from_secs(5)).await.contains("200"));
+        assert!(
+            http_status(addr, &post(r#"42["plain"]"#), Duration::from_secs(5))
+                .await
+                .contains("200")
+        );
         // Both `compress(false)` emits, in one payload or two.
         let (head, body) = http_head_and_body(addr, &get).await;
-        assert!(!head.to_ascii_lowercase().contains("content-encoding"), "{head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("content-encoding"),
+            "{head}"
+        );
         assert!(body.starts_with(br#"42["big","xxx"#));
         io.close().await;
     })
@@ -1144,29 +1189,9 @@ async fn compress_false_survives_the_flush_after_an_upgrade() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     with_timeout(Duration::from_secs(20), async {
         let (io, addr, plain_handled) = compress_server_counting().await;
-        let open = http_body(
-            addr,
-            "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        )
-        .await;
-        let sid = open
-            .split("\"sid\":\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_owned();
-        let post = |body: &str| {
-            format!(
-                "POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-        };
-        let get = format!(
-            "GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        );
-        assert!(http_status(addr, &post("40"), Duration::from_secs(5)).await.contains("200"));
-        let connected = http_head_and_body(addr, &get).await;
-        assert!(connected.1.starts_with(b"40"), "{connected:?}");
+        let polling = Polling::join(addr, false).await;
+        let sid = polling.sid.clone();
+        let post = |body: &str| polling.post(body);
 
         let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
         let (read, mut write) = tcp.into_split();
@@ -1217,7 +1242,10 @@ async fn compress_false_survives_the_flush_after_an_upgrade() {
 
         let normal = read_frame(&mut read).await;
         assert_eq!(normal.opcode, 1);
-        assert!(normal.rsv1, "the plain emit queued on polling went uncompressed");
+        assert!(
+            normal.rsv1,
+            "the plain emit queued on polling went uncompressed"
+        );
         for what in [
             "socket.compress(false).emit",
             "io.to(id).compress(false).emit",
