@@ -253,8 +253,15 @@ async fn predicate_sees_the_auth() {
 }
 
 async fn cleanup(on: bool) -> Vec<String> {
-    let io =
-        socketio::Server::with_config(fast_config().cleanup_empty_child_namespaces(on).build());
+    // Node's heartbeat, not the fixture's 300 ms / 200 ms: on a loaded machine a
+    // ping timeout would drop "b" early and empty the child for the wrong reason.
+    let engine = engineio::EngineConfig::builder().allow_eio3(true).build();
+    let io = socketio::Server::with_config(
+        socketio::ServerConfig::builder()
+            .engine(engine)
+            .cleanup_empty_child_namespaces(on)
+            .build(),
+    );
     let parent = io.of_regex(Regex::new(r"^/tmp-").unwrap());
     let s = serve(io.clone()).await;
     let mut p = spawn(
