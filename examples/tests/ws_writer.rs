@@ -259,3 +259,76 @@ async fn sends_from_a_thread_outside_the_runtime_arrive_in_order() {
     })
     .await;
 }
+
+/// Many tasks on both workers send to the same two sessions at once, as overlapping
+/// broadcasts do: their frames are written together (see `session::flusher`), and every
+/// message still arrives once, each sender's in the order it sent them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlapping_senders_on_both_workers_deliver_everything_in_order() {
+    with_timeout(LIMIT, async {
+        let (fx, engine, h) = engine_fixture_with(config(), ServeConfig::default()).await;
+        let (mut a, sa) = open(&fx, &engine).await;
+        let (mut b, sb) = open(&fx, &engine).await;
+        const TASKS: usize = 8;
+        const EACH: usize = 300;
+        let mut senders = Vec::new();
+        for t in 0..TASKS {
+            let (sa, sb) = (sa.clone(), sb.clone());
+            senders.push(tokio::spawn(async move {
+                for i in 0..EACH {
+                    sa.send(format!("{t}:{i}").into()).unwrap();
+                    sb.send(format!("{t}:{i}").into()).unwrap();
+                    if i % 7 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }));
+        }
+        for ws in [&mut a, &mut b] {
+            let mut next_of = [0usize; TASKS];
+            for _ in 0..TASKS * EACH {
+                let text = match next(ws).await {
+                    Message::Text(t) => t.to_string(),
+                    other => panic!("frame: {other:?}"),
+                };
+                let (t, i) = text
+                    .strip_prefix('4')
+                    .and_then(|r| r.split_once(':'))
+                    .unwrap();
+                let (t, i): (usize, usize) = (t.parse().unwrap(), i.parse().unwrap());
+                assert_eq!(i, next_of[t], "sender {t}: {text}");
+                next_of[t] += 1;
+            }
+            assert_eq!(next_of, [EACH; TASKS]);
+        }
+        for s in senders {
+            s.await.unwrap();
+        }
+        assert!(h.closes().is_empty(), "{:?}", h.closes());
+        fx.shutdown().await;
+    })
+    .await;
+}
+
+/// A message sent just before an abrupt close (no close packet) is still written: the
+/// deferred write goes out before the close decides what to drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_right_before_an_abrupt_close_is_delivered() {
+    with_timeout(LIMIT, async {
+        let (fx, engine, h) = engine_fixture_with(config(), ServeConfig::default()).await;
+        let (mut ws, socket) = open(&fx, &engine).await;
+        socket.send("last".into()).unwrap();
+        socket.close_with(CloseReason::ForcedClose);
+        match next(&mut ws).await {
+            Message::Text(t) => assert_eq!(t.as_str(), "4last"),
+            other => panic!("frame: {other:?}"),
+        }
+        let deadline = Instant::now() + STEP;
+        while h.closes().is_empty() && Instant::now() < deadline {
+            sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(h.closes().len(), 1, "{:?}", h.closes());
+        fx.shutdown().await;
+    })
+    .await;
+}

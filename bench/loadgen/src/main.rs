@@ -52,8 +52,9 @@ run options:
   --warmup S                 untimed start (default 1)
   --payload BYTES            payload string length, at least 16 (default 64)
   --rooms N                  rooms scenario: rooms (default 100)
-  --window N                 rooms and cluster scenarios: concurrent senders (default 16
-                             for rooms, 1 for cluster)
+  --window N                 fanout, rooms and cluster scenarios: concurrent senders, each
+                             with one broadcast in flight (default 16 for rooms, 1 for
+                             fanout and cluster)
   --connect-concurrency N    handshakes in flight while connecting (default 64)
   --server-pid PID           the server process, for its CPU time and memory; repeat it for
                              every node of a cluster (CPU summed)
@@ -151,7 +152,7 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             _ => return Err(format!("unknown option {flag}")),
         }
     }
-    if cli.params.scenario == Scenario::Cluster && !window_set {
+    if matches!(cli.params.scenario, Scenario::Cluster | Scenario::Fanout) && !window_set {
         cli.params.window = 1;
     }
     if cli.urls.is_empty() {

@@ -211,7 +211,9 @@ pub(crate) async fn run(p: &Params, targets: Vec<Arc<Target>>) -> Map<String, Va
     // broadcasts in flight change the figures: a cluster run with more than one is a
     // scenario of its own in the report
     let name = match p.scenario {
-        Scenario::Cluster if p.window > 1 => format!("cluster-w{}", p.window),
+        Scenario::Cluster | Scenario::Fanout if p.window > 1 => {
+            format!("{}-w{}", p.scenario.name(), p.window)
+        }
         _ => p.scenario.name().to_owned(),
     };
     out.insert("scenario".into(), json!(name));
@@ -256,8 +258,7 @@ async fn websocket(
     }
     let senders = match p.scenario {
         Scenario::Rooms => p.window.clamp(1, n.max(1)),
-        Scenario::Fanout => 1,
-        Scenario::Cluster => p.window.clamp(1, n.max(1)),
+        Scenario::Fanout | Scenario::Cluster => p.window.clamp(1, n.max(1)),
         _ => 0,
     };
     let tracker = Arc::new(Tracker::new(senders, room_sizes));
@@ -268,8 +269,7 @@ async fn websocket(
     for (index, ws) in wss.into_iter().enumerate() {
         let role = match p.scenario {
             Scenario::Echo => Role::Echo,
-            Scenario::Fanout if index == 0 => Role::FanoutSender(0),
-            Scenario::Cluster if index < senders => Role::FanoutSender(index),
+            Scenario::Fanout | Scenario::Cluster if index < senders => Role::FanoutSender(index),
             Scenario::Rooms if index < senders => Role::RoomSender(index),
             _ => Role::Receiver,
         };

@@ -95,6 +95,10 @@ pub(crate) async fn run(
         let (writing, failure, blocked_since) = match ws.as_ref() {
             Some(conn) => {
                 let mut w = conn.writer.lock();
+                if closed {
+                    // What senders deferred goes before the close decides what to drop.
+                    let _ = w.flush_deferred();
+                }
                 (w.busy(), w.take_failure(), w.blocked_since())
             }
             None => (false, None, None),

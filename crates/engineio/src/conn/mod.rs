@@ -2,8 +2,9 @@
 //!
 //! Who writes the WebSocket bytes: whoever sends. A sender (a handler's `emit`, a broadcast
 //! looping over its recipients, the heartbeat) frames its packets and appends them to the
-//! connection's [`WsWriter`]; when nothing was waiting there, they go to the socket at once in
-//! one vectored write, from the sender's own task. What the socket does not take stays in the
+//! connection's [`WsWriter`]; when nothing was waiting there, the session hands the connection
+//! to its engine's flusher (`session::flusher`), which writes everything queued by then in one
+//! vectored write, once the tasks ready to run have run. What the socket does not take stays in the
 //! writer, and the session's task finishes it ([`WsConn`]'s `poll_event`) when the socket is
 //! writable. tungstenite keeps the read side (frame parsing, masking, UTF-8, fragments, control
 //! frames); its own writes (pongs, the reply to a close) go through [`WsRead`] into the same

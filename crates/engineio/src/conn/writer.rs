@@ -2,11 +2,13 @@
 //!
 //! tungstenite keeps the read side (frame parsing, masking, UTF-8, fragments, control frames).
 //! Writing goes around it: a sender (a handler's `emit`, a broadcast looping over its
-//! recipients, the heartbeat) frames its packets itself, appends them to the connection's
-//! [`WsWriter`] and, when nothing was waiting there before, writes them to the socket at once,
-//! without waking the session's driver task. A broadcast's payload is a shared `Bytes` and the
-//! WebSocket header is built on the stack, so a delivery costs one lock and one vectored write:
-//! no copy, no allocation, no task wake-up.
+//! recipients, the heartbeat) frames its packets itself and appends them to the connection's
+//! [`WsWriter`]. When nothing was waiting there before, the write is owed
+//! ([`Flushed::Deferred`]): the session's flusher (`session::flusher`) writes it a moment later,
+//! together with whatever other senders queued meanwhile, in one vectored write, without
+//! waking the session's driver task. A broadcast's payload is a shared `Bytes` and the
+//! WebSocket header is built on the stack, so a delivery costs one lock and its share of one
+//! vectored write: no copy, no allocation, no task wake-up per recipient.
 //!
 //! Only what the socket does not take at once stays queued (as slices of the shared buffers),
 //! and the driver finishes it when the socket becomes writable. Every byte goes through the one
@@ -105,8 +107,12 @@ pub(crate) struct Framing {
 pub(crate) enum Flushed {
     /// Everything queued is on the socket.
     Done,
-    /// Queued behind a write the driver is already finishing: nothing to do.
+    /// Queued behind a write that is already owed (the driver's, or a deferred flush's):
+    /// nothing to do.
     Queued,
+    /// Queued while nothing was waiting: the sender owes the write
+    /// ([`Writer::flush_deferred`], now or from the session's flusher).
+    Deferred,
     /// The socket is full: the driver must finish the write.
     Blocked,
     /// The connection failed (the error is kept for the driver).
@@ -128,6 +134,9 @@ pub(crate) struct Writer {
     pending_bytes: usize,
     /// Everything was written but a flush is still due.
     unflushed: bool,
+    /// Frames were queued while nothing was waiting, and the session's flusher owes their
+    /// write (see `session::flusher`); cleared by whoever writes first.
+    deferred: bool,
     /// Since when something has been waiting for the socket.
     blocked_since: Option<Instant>,
     /// The first write error; nothing is written after it.
@@ -143,6 +152,7 @@ impl WsWriter {
                 written: 0,
                 pending_bytes: 0,
                 unflushed: false,
+                deferred: false,
                 blocked_since: None,
                 failed: None,
             }),
@@ -158,6 +168,8 @@ impl WsWriter {
     /// flushed.
     pub(crate) fn poll_drain(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut w = self.lock();
+        // The driver writes from here on, with its waker: a deferred flush has nothing to do.
+        w.deferred = false;
         match w.poll_flush_all(cx) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
             Poll::Ready(Err(e)) => {
@@ -208,9 +220,11 @@ impl WsWriter {
 }
 
 impl Writer {
-    /// Frames packets, queues them, and writes them now if nothing was waiting before them
-    /// (the sender's path). When something was, the driver is finishing that write and takes
-    /// these with it: writing here would replace the driver's waker with this no-op one.
+    /// Frames packets and queues them (the sender's path). `Deferred` when nothing was
+    /// waiting before them: the caller owes their write, through the session's flusher or by
+    /// [`Writer::flush_deferred`] at once. When something was, whoever is writing that (the
+    /// driver finishing a write the socket did not take, or a deferred flush to come) takes
+    /// these with it: writing here could replace the driver's waker with a no-op one.
     pub(crate) fn send(
         &mut self,
         packets: impl IntoIterator<Item = Packet>,
@@ -222,11 +236,21 @@ impl Writer {
         }
         if self.failed.is_some() {
             Flushed::Failed
-        } else if idle {
-            self.flush_now()
+        } else if idle && !self.pending.is_empty() {
+            self.deferred = true;
+            Flushed::Deferred
         } else {
             Flushed::Queued
         }
+    }
+
+    /// Writes what a sender queued and deferred ([`Flushed::Deferred`]), unless the driver
+    /// has taken over the write meanwhile (`Queued`: nothing to do).
+    pub(crate) fn flush_deferred(&mut self) -> Flushed {
+        if !std::mem::take(&mut self.deferred) {
+            return Flushed::Queued;
+        }
+        self.flush_now()
     }
 
     /// Frames one packet and queues it.
@@ -308,6 +332,7 @@ impl Writer {
         self.written = 0;
         self.pending_bytes = 0;
         self.unflushed = false;
+        self.deferred = false;
         self.blocked_since = None;
     }
 

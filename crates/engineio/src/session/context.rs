@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use engineio_protocol::Sid;
 
+use super::flusher::Flusher;
 use super::handler::Handler;
 use super::SessionInner;
 use crate::config::EngineConfig;
@@ -13,6 +14,8 @@ use crate::config::EngineConfig;
 pub(crate) struct SessionContext {
     pub(crate) config: EngineConfig,
     pub(crate) handler: Arc<dyn Handler>,
+    /// Writes what senders queued for idle WebSockets, together (see `flusher`).
+    pub(crate) flusher: Arc<Flusher>,
     sessions: Mutex<HashMap<Sid, Arc<SessionInner>>>,
 }
 
@@ -21,6 +24,7 @@ impl SessionContext {
         SessionContext {
             config,
             handler,
+            flusher: Flusher::new(),
             sessions: Mutex::new(HashMap::new()),
         }
     }

@@ -9,6 +9,7 @@
 //! above.
 
 mod context;
+mod flusher;
 mod handler;
 mod socket;
 mod timers;
@@ -226,9 +227,13 @@ impl SessionInner {
                         ..out.framing
                     }
                 };
-                let flushed = w.send(packets, framing);
+                let mut flushed = w.send(packets, framing);
                 let over_limit = w.pending_bytes() > self.ctx.config.max_buffer_size;
                 drop(w);
+                if flushed == Flushed::Deferred && !over_limit && !self.ctx.flusher.defer(self) {
+                    // No runtime to flush on: write now.
+                    flushed = out.writer.lock().flush_deferred();
+                }
                 self.after_direct_write(flushed, over_limit);
                 return Ok(());
             }
@@ -249,6 +254,14 @@ impl SessionInner {
             self.close(CloseReason::TransportError, false);
         }
         Ok(())
+    }
+
+    /// The session's flusher writes what senders deferred (see `flusher`).
+    pub(crate) fn flush_deferred(self: &Arc<Self>) {
+        if let Some(out) = self.ws_out.get() {
+            let flushed = out.writer.lock().flush_deferred();
+            self.after_direct_write(flushed, false);
+        }
     }
 
     /// After a sender wrote to the WebSocket itself: wakes the driver for what the socket did
