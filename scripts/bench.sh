@@ -4,6 +4,8 @@
 #
 #   scripts/bench.sh [--quick] [--rounds N] [--duration S] [--servers ours,socketioxide,node,floor]
 #                    [--only echo,fanout,cluster,rooms,idle,polling]
+#   servers: ours and socketioxide on the current-thread runtime; ours-mt and socketioxide-mt
+#   on the multi-thread runtime as #[tokio::main] builds it (one worker: TOKIO_WORKER_THREADS=1)
 #   OURS_BIN=/path/to/conformance [OURS_DESC="commit abc1234"] scripts/bench.sh ...
 #       measures another build of ours (another commit, say) and records OURS_DESC beside it
 #
@@ -37,7 +39,7 @@ callgrind=""
 rounds=3
 duration=5
 warmup=1
-servers="ours,socketioxide,node,floor"
+servers="ours,ours-mt,socketioxide,socketioxide-mt,node,floor"
 only=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -101,7 +103,7 @@ cargo build --release --quiet -p loadgen --bin loadgen
 if [ -z "${OURS_BIN:-}" ]; then
     cargo build --release --quiet -p examples --example conformance
 fi
-if want socketioxide; then
+if want socketioxide || want socketioxide-mt; then
     (cd bench/peers/socketioxide && cargo build --release --quiet)
 fi
 if want floor; then
@@ -144,11 +146,13 @@ start_server() {
     port=$((port + 1))
     [ "$port" -gt 3900 ] && port=3301
     case "$name" in
-        ours)
+        ours | ours-mt)
+            BENCH_RUNTIME="$( [ "$name" = ours-mt ] && echo tokio-main || echo current)" \
             TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
                 --ping-interval 25000 --ping-timeout 20000 >> "$log" 2>&1 &
             ;;
-        socketioxide)
+        socketioxide | socketioxide-mt)
+            BENCH_RUNTIME="$( [ "$name" = socketioxide-mt ] && echo tokio-main || echo current)" \
             TOKIO_WORKER_THREADS=1 "${pin_server[@]}" \
                 bench/peers/socketioxide/target/release/peer-socketioxide --port "$port" \
                 --max-buffer-size 65536 >> "$log" 2>&1 &
@@ -251,6 +255,12 @@ record_config() {
     threads="$( (grep -l -E '^tokio-(runtime-w|rt-worker)' /proc/"$server_pid"/task/*/comm 2>/dev/null || true) | wc -l)"
     banner="$(grep -m1 "^$name" "$log" | sed 's/ listening.*//' || true)"
     case "$name" in
+        ours-mt)
+            text="ours as above, BENCH_RUNTIME=tokio-main TOKIO_WORKER_THREADS=1: the multi-thread runtime as #[tokio::main] builds it ($threads worker(s) seen)"
+            ;;
+        socketioxide-mt)
+            text="socketioxide as above, BENCH_RUNTIME=tokio-main TOKIO_WORKER_THREADS=1: the multi-thread runtime as #[tokio::main] builds it ($threads worker(s) seen)"
+            ;;
         ours)
             if [ -n "${OURS_BIN:-}" ]; then
                 text="${OURS_DESC:-$OURS_BIN}"

@@ -33,7 +33,12 @@ fn main() -> std::io::Result<()> {
     // local queue never run at all. Every other task serves both (p99 ~25 ms); the
     // current-thread scheduler does best (p99 ~14 ms) for the same CPU.
     let one = std::env::var("TOKIO_WORKER_THREADS").is_ok_and(|v| v.trim() == "1");
-    let mut builder = if one {
+    // `BENCH_RUNTIME=tokio-main`: the multi-thread runtime exactly as `#[tokio::main]` builds it
+    // (its worker count from TOKIO_WORKER_THREADS), what a user's app starts with.
+    let tokio_main = std::env::var("BENCH_RUNTIME").is_ok_and(|v| v.trim() == "tokio-main");
+    let mut builder = if tokio_main {
+        tokio::runtime::Builder::new_multi_thread()
+    } else if one {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();

@@ -91,7 +91,7 @@ fn metrics(scenario: &str) -> &'static [Metric] {
     ];
     match scenario {
         "echo" => ECHO,
-        "fanout" => BROADCAST,
+        s if s.starts_with("fanout") => BROADCAST,
         s if s.starts_with("cluster") => CLUSTER,
         "rooms" => ROOMS,
         "idle" => IDLE,

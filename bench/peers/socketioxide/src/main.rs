@@ -30,7 +30,12 @@ fn arg(name: &str, default: usize) -> usize {
 /// benchmark runs every Rust server) the current-thread scheduler, else the multi-thread one.
 fn main() -> std::io::Result<()> {
     let one = std::env::var("TOKIO_WORKER_THREADS").is_ok_and(|v| v.trim() == "1");
-    let mut builder = if one {
+    // `BENCH_RUNTIME=tokio-main`: the multi-thread runtime exactly as `#[tokio::main]` builds it
+    // (its worker count from TOKIO_WORKER_THREADS), what a user's app starts with.
+    let tokio_main = std::env::var("BENCH_RUNTIME").is_ok_and(|v| v.trim() == "tokio-main");
+    let mut builder = if tokio_main {
+        tokio::runtime::Builder::new_multi_thread()
+    } else if one {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();

@@ -435,15 +435,58 @@ fn frame_packet(packet: &Packet, framing: Framing) -> Chunk {
     };
     if let Some(threshold) = deflate_threshold {
         if prefix.len() + body.len() >= threshold {
-            let mut whole = Vec::with_capacity(prefix.len() + body.len());
-            whole.extend_from_slice(prefix);
-            whole.extend_from_slice(&body);
-            if let Some(z) = crate::deflate::deflate_message(&whole) {
-                return Chunk::frame(opcode, true, b"", Bytes::from(z));
+            if let Some(z) = deflated(prefix, &body) {
+                return Chunk::frame(opcode, true, b"", z);
             }
         }
     }
     Chunk::frame(opcode, false, prefix, body)
+}
+
+/// The last message deflated on this thread: its prefix, its payload (held, so that no other
+/// payload can take its address while it is here), and the compressed bytes.
+struct LastDeflated {
+    prefix: [u8; 6],
+    prefix_len: u8,
+    body: Bytes,
+    deflated: Bytes,
+}
+
+thread_local! {
+    static LAST_DEFLATED: std::cell::RefCell<Option<LastDeflated>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `prefix` then `body` deflated (permessage-deflate without context takeover: the output
+/// depends on the input alone). A broadcast frames one shared payload for each of its
+/// recipients in a row, on one thread: it is compressed for the first and the compressed
+/// bytes are shared with the rest. Same address, length and prefix is the same message,
+/// because `Bytes` never changes and the held copy keeps the address taken.
+fn deflated(prefix: &[u8], body: &Bytes) -> Option<Bytes> {
+    LAST_DEFLATED.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if let Some(l) = last.as_ref() {
+            if l.body.as_ptr() == body.as_ptr()
+                && l.body.len() == body.len()
+                && &l.prefix[..l.prefix_len as usize] == prefix
+            {
+                return Some(l.deflated.clone());
+            }
+        }
+        let mut whole = Vec::with_capacity(prefix.len() + body.len());
+        whole.extend_from_slice(prefix);
+        whole.extend_from_slice(body);
+        let deflated = Bytes::from(crate::deflate::deflate_message(&whole)?);
+        let mut kept = [0u8; 6];
+        kept[..prefix.len()].copy_from_slice(prefix);
+        *last = Some(LastDeflated {
+            prefix: kept,
+            prefix_len: prefix.len() as u8,
+            body: body.clone(),
+            deflated: deflated.clone(),
+        });
+        Some(deflated)
+    })
 }
 
 /// The read side given to tungstenite. Its writes (pongs, the close reply) are appended to the
@@ -582,5 +625,35 @@ mod tests {
         assert!(c.len() < 50);
         let c = frame_packet(&Packet::Message("abc".into()), framing);
         assert_eq!(c.head[0], 0x81);
+    }
+
+    #[test]
+    fn a_shared_payload_is_deflated_once_and_other_payloads_are_not_confused() {
+        let framing = Framing {
+            deflate_threshold: Some(8),
+            ..v4()
+        };
+        let text = engineio_protocol::Str::from("b".repeat(300));
+        let first = frame_packet(&Packet::Message(text.clone()), framing);
+        let second = frame_packet(&Packet::Message(text.clone()), framing);
+        // The same compressed bytes, shared, not compressed again.
+        assert_eq!(first.body.as_ptr(), second.body.as_ptr());
+        // The same payload with another prefix (a framed message has none) is another message.
+        let framed = frame_packet(&Packet::MessageFramed(text.clone()), framing);
+        assert_ne!(bytes_of(&framed), bytes_of(&first));
+        // Equal content in another allocation compresses to equal bytes.
+        let copy = engineio_protocol::Str::from("b".repeat(300));
+        let third = frame_packet(&Packet::Message(copy), framing);
+        assert_eq!(bytes_of(&third), bytes_of(&first));
+        // Another payload of the same length is compressed for itself.
+        let other = frame_packet(&Packet::Message("c".repeat(300).into()), framing);
+        assert_ne!(bytes_of(&other), bytes_of(&first));
+        let mut z = flate2::Decompress::new(false);
+        let mut out = Vec::with_capacity(400);
+        let mut input = other.body.to_vec();
+        input.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        z.decompress_vec(&input, &mut out, flate2::FlushDecompress::Sync)
+            .expect("inflates");
+        assert_eq!(out, format!("4{}", "c".repeat(300)).into_bytes());
     }
 }
