@@ -1,6 +1,9 @@
 //! Debug logging (the seed's `DEBUG=socket.io*`): `RUST_LOG=socketio=debug` with any
 //! `tracing` subscriber shows namespace creation, connects and disconnects, here of a real
-//! socket.io-client 2.x. Alone in its test binary, as it installs the global subscriber.
+//! socket.io-client 2.x; every broadcast at `debug` with its target and reach; every sent
+//! packet at `trace` (`socketio::packet`) in its wire form; and the Engine.IO session id and
+//! the Socket.IO socket id under their own field names (`session`, `socket`). Alone in its test
+//! binary, as it installs the global subscriber.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 #[path = "sio3_common/mod.rs"]
@@ -33,6 +36,28 @@ impl std::io::Write for Captured {
     }
 }
 
+/// The first line of `log` containing `needle`.
+fn line(log: &str, needle: &str) -> String {
+    log.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle}: {log}"))
+        .to_owned()
+}
+
+/// The value of `name=` in a `fmt` line.
+fn field(line: &str, name: &str) -> String {
+    let start = line
+        .find(&format!(" {name}="))
+        .unwrap_or_else(|| panic!("no {name} in {line}"))
+        + name.len()
+        + 2;
+    line[start..]
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn debug_logging() {
     with_timeout(LIMIT, async {
@@ -40,13 +65,25 @@ async fn debug_logging() {
         let writer = captured.clone();
         // `RUST_LOG=socketio=debug` plays `DEBUG=socket.io*`.
         let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("socketio=debug"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "socketio=debug,socketio::packet=trace,engineio=debug",
+            ))
             .with_writer(move || writer.clone())
             .with_ansi(false)
             .finish();
         tracing::subscriber::set_global_default(subscriber).unwrap();
         let io = Server::with_config(fast_config().build());
-        io.of("/chat");
+        io.of("/chat").on_connection(|socket| {
+            socket.emit("welcome", &("hi", 1)).unwrap();
+            socket.join("lobby").unwrap();
+            socket
+                .ns()
+                .to("lobby")
+                .except("muted")
+                .volatile()
+                .emit("news", &"x".repeat(500))
+                .unwrap();
+        });
         let s = serve(io).await;
         let r = run(
             &s.url(),
@@ -61,6 +98,41 @@ async fn debug_logging() {
         assert!(log.contains("socketio::namespace"), "{log}");
         assert!(log.contains("connected") && log.contains("/chat"), "{log}");
         assert!(log.contains("disconnect"), "{log}");
+
+        // An outgoing emit at trace, in its wire form (protocol 4: `/chat#<session>` ids).
+        let sent = line(&log, r#"wire=42/chat,["welcome","hi",1]"#);
+        assert!(sent.contains("TRACE socketio::packet"), "{sent}");
+        assert!(sent.contains("session="), "{sent}");
+        // The broadcast at debug: its target, its flags and how many sockets it reached here.
+        let b = line(&log, "socketio::broadcast");
+        assert!(b.contains("DEBUG"), "{b}");
+        for field in [
+            "nsp=/chat",
+            r#"rooms=["lobby"]"#,
+            r#"except=["muted"]"#,
+            "local=false",
+            "volatile=true",
+            "reached=1",
+        ] {
+            assert!(b.contains(field), "{field}: {b}");
+        }
+        assert!(!b.contains("xxx"), "no payload at debug: {b}");
+        // Its wire form once, at trace, cut at 200 bytes.
+        let bt = line(&log, "broadcast sent");
+        assert!(bt.contains(r#"wire=42/chat,["news","xxx"#), "{bt}");
+        assert!(
+            bt.contains("... (") && !bt.contains(&"x".repeat(300)),
+            "{bt}"
+        );
+        // One field name per kind of id: the connected line has both, distinct (a 2.x client
+        // joins `/` first, where the socket id is the session id).
+        let c = line(&log, "connected socket=/chat#");
+        let session = field(&c, "session");
+        let socket = field(&c, "socket");
+        assert_eq!(socket, format!("/chat#{session}"), "{c}");
+        let handshake = line(&log, "handshake");
+        assert_eq!(field(&handshake, "session"), session, "{handshake}");
+        assert!(!log.contains(" sid="), "{log}");
     })
     .await;
 }

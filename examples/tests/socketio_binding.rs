@@ -2,19 +2,21 @@
 //! (`tests/clients/sio_binding.js`): a handler runs whatever the number of arguments (a tuple
 //! ignores extra ones, a trailing `Option` takes a missing one, `()` takes any, a single type
 //! takes the first), a mismatch is skipped with a `warn` that describes what arrived without
-//! its content, and one Rust value is one argument when the server emits it (an array, a
-//! `Vec`), a tuple several. Each case names what Node's server does for the same emit.
+//! its content and reaches the socket's `on_error` handlers, a handler taking
+//! `Result<T, BindError>` sees the mismatch and answers the ack, and one Rust value is one
+//! argument when the server emits it (an array, a `Vec`), a tuple several. Each case names
+//! what Node's server does for the same emit.
 #![allow(missing_docs, clippy::unwrap_used)]
 
 #[path = "sio_common/mod.rs"]
 mod sio_common;
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::json;
 use sio_common::{run_node, with_timeout};
-use socketio::{AckSender, Server};
+use socketio::{AckSender, BindError, Server};
 
 /// `warn` events of target `socketio::socket`, each as its message and fields.
 static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -53,9 +55,44 @@ fn capture_warnings() {
     });
 }
 
-async fn binding_server() -> (Server, std::net::SocketAddr) {
+/// The messages the sockets' `on_error` handlers got.
+type Errors = Arc<Mutex<Vec<String>>>;
+
+async fn binding_server() -> (Server, std::net::SocketAddr, Errors) {
     let io = Server::new();
-    io.on_connection(|socket| {
+    let errors = Errors::default();
+    let seen = errors.clone();
+    io.on_connection(move |socket| {
+        let seen = seen.clone();
+        socket.on_error(move |s, message| {
+            assert!(s.connected());
+            seen.lock().unwrap().push(message.to_owned());
+        });
+        socket.on(
+            "caught",
+            |_s, r: Result<String, BindError>, ack: AckSender| match r {
+                Ok(s) => {
+                    let _ = ack.send(&json!({ "ok": s }));
+                }
+                Err(e) => {
+                    let _ = ack.send(&json!({
+                        "error": e.to_string(),
+                        "arrived": e.arrived().to_string(),
+                    }));
+                }
+            },
+        );
+        socket.on(
+            "caught-pair",
+            |_s, r: Result<(String, Option<u8>), BindError>, ack: AckSender| match r {
+                Ok(pair) => {
+                    let _ = ack.send(&json!({ "ok": pair }));
+                }
+                Err(e) => {
+                    let _ = ack.send(&json!({ "error": e.to_string() }));
+                }
+            },
+        );
         socket.on("two", |_s, (a, b): (String, String), ack: AckSender| {
             let _ = ack.send(&json!([a, b]));
         });
@@ -87,14 +124,14 @@ async fn binding_server() -> (Server, std::net::SocketAddr) {
         });
     });
     let addr = io.listen("127.0.0.1:0").await.unwrap();
-    (io, addr)
+    (io, addr, errors)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn arguments_bind_and_spread_as_in_node() {
     capture_warnings();
     with_timeout(Duration::from_secs(30), async {
-        let (io, addr) = binding_server().await;
+        let (io, addr, errors) = binding_server().await;
         let result = run_node(
             "sio_binding.js",
             &json!({ "url": format!("http://{addr}"), "ackTimeoutMs": 1000 }),
@@ -128,6 +165,34 @@ async fn arguments_bind_and_spread_as_in_node() {
         assert_eq!(r["objectMismatch"]["timeout"], true, "{result}");
         assert_eq!(r["afterMismatch"], json!("still here"), "{result}");
 
+        // Node has no types, so no mismatch; here a handler taking `Result<String, BindError>`
+        // runs for any arguments and answers the ack: `Ok` when they fit, else `Err` with what
+        // arrived and serde's reason.
+        assert_eq!(r["caughtOk"], json!({"ok": "hi"}), "{result}");
+        assert_eq!(
+            r["caughtErr"],
+            json!({
+                "error": "integer 42: invalid type: integer `42`, expected a string",
+                "arrived": "integer 42",
+            }),
+            "{result}"
+        );
+        assert_eq!(
+            r["caughtNone"],
+            json!({
+                "error": "no arguments: invalid type: unit value, expected a string",
+                "arrived": "no arguments",
+            }),
+            "{result}"
+        );
+        // The inner type's rules hold: the tuple pads a missing `Option` with `None`.
+        assert_eq!(r["caughtPair"], json!({"ok": ["a", null]}), "{result}");
+        assert_eq!(
+            r["caughtPairErr"],
+            json!({"error": "2 arguments: string of 1 bytes, string of 1 bytes: invalid type: string, expected u8"}),
+            "{result}"
+        );
+
         let acks = &result["acks"];
         // Node: `ack([1, 2, 3])` is one argument.
         assert_eq!(acks["array"], json!([[1, 2, 3]]), "{result}");
@@ -157,11 +222,24 @@ async fn arguments_bind_and_spread_as_in_node() {
         assert!(w.contains("arrived=integer 42"), "{w}");
         assert!(w.contains("expected a string"), "{w}");
         assert!(w.contains("nsp=/"), "{w}");
-        assert!(w.contains("sid="), "{w}");
+        assert!(w.contains("socket="), "{w}");
+        assert!(!w.contains("sid="), "{w}");
         // Never the content: an object by its size only.
         let w = mismatch[1];
         assert!(w.contains("arrived=object of 1 keys"), "{w}");
         assert!(!w.contains("payload-not-logged"), "{w}");
+
+        // The same mismatches reached the socket's `on_error` handlers, with the event named;
+        // the ones a `Result` handler took did not.
+        let errors = errors.lock().unwrap().clone();
+        assert_eq!(
+            errors,
+            [
+                "event \"string\": integer 42: invalid type: integer `42`, expected a string",
+                "event \"string\": object of 1 keys: invalid type: map, expected a string",
+            ],
+            "{errors:?}"
+        );
         io.close().await;
     })
     .await;

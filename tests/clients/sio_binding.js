@@ -64,6 +64,12 @@ socket.on("connect", async () => {
     results.objectMismatch = await ask("string", { secret: "payload-not-logged" });
     // The server is still serving this socket after the mismatch.
     results.afterMismatch = await ask("string", "still here");
+    // A handler taking `Result<String, BindError>` sees the mismatch and answers it.
+    results.caughtOk = await ask("caught", "hi");
+    results.caughtErr = await ask("caught", 42);
+    results.caughtNone = await ask("caught");
+    results.caughtPair = await ask("caught-pair", "a");
+    results.caughtPairErr = await ask("caught-pair", "a", "b");
     const acks = {};
     acks.array = await askAll("array-ack");
     acks.tuple = await askAll("tuple-ack");

@@ -80,7 +80,7 @@ pub(crate) async fn run(
                         ..out.framing
                     };
                     for q in &queued {
-                        tracing::trace!(target: "engineio::packet", sid = %session.sid, packet = ?q.packet, compress = q.compress, "sent (websocket)");
+                        tracing::trace!(target: "engineio::packet", session = %session.sid, packet = ?q.packet, compress = q.compress, "sent (websocket)");
                         w.push_packet(&q.packet, if q.compress { out.framing } else { plain });
                     }
                 }
@@ -104,7 +104,7 @@ pub(crate) async fn run(
             None => (false, None, None),
         };
         if let Some(e) = failure {
-            tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket write failed");
+            tracing::debug!(target: "engineio::session", session = %session.sid, error = %e, "websocket write failed");
             session.close(CloseReason::TransportError, false);
             continue;
         }
@@ -166,7 +166,7 @@ pub(crate) async fn run(
                 ws = conn.map(|c| *c);
             }
             Wake::Ws(WsEvent::WriteFailed(e)) => {
-                tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket write failed");
+                tracing::debug!(target: "engineio::session", session = %session.sid, error = %e, "websocket write failed");
                 session.close(CloseReason::TransportError, false);
             }
             Wake::Ws(WsEvent::Frame(Some(Ok(msg)))) => {
@@ -180,14 +180,14 @@ pub(crate) async fn run(
                         session.on_packet(packet, false, false, None);
                     }
                     Some(Err(e)) => {
-                        tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "malformed frame");
+                        tracing::debug!(target: "engineio::session", session = %session.sid, error = %e, "malformed frame");
                         session.close(CloseReason::ParseError, false);
                     }
                     None => {}
                 }
             }
             Wake::Ws(WsEvent::Frame(Some(Err(e)))) => {
-                tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket read failed");
+                tracing::debug!(target: "engineio::session", session = %session.sid, error = %e, "websocket read failed");
                 if let (Some(conn), Some(inflate)) = (ws.as_mut(), InflateError::from_ws(&e)) {
                     let code = match inflate {
                         InflateError::TooLarge => CloseCode::Size,
@@ -216,7 +216,7 @@ pub(crate) async fn run(
                     continue;
                 }
                 if blocked_since.is_some_and(|s| now >= s + write_window) {
-                    tracing::debug!(target: "engineio::session", sid = %session.sid, "websocket write made no progress");
+                    tracing::debug!(target: "engineio::session", session = %session.sid, "websocket write made no progress");
                     session.close(CloseReason::TransportError, false);
                     continue;
                 }

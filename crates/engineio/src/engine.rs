@@ -460,7 +460,7 @@ impl Engine {
             state_transport,
             b64,
         ));
-        tracing::debug!(target: "engineio::session", %sid, transport = transport.as_str(), protocol = version as u8, "handshake");
+        tracing::debug!(target: "engineio::session", session = %sid, transport = transport.as_str(), protocol = version as u8, "handshake");
         match transport {
             TransportKind::Polling => {
                 ctx.table().insert(sid, session.clone());

@@ -11,7 +11,9 @@
 //! registered ([`Binding::of`]: a deserializer that only records what the type asks for),
 //! and each event is fitted to it ([`Binding::bind`]): a tuple's arguments are truncated or
 //! padded with `null` to its arity, `()` takes any, a single type takes the first argument.
-//! The table of every rule is on [`Socket::on`](crate::Socket::on).
+//! `Result<T, BindError>` binds as `T` does, and a mismatch is its `Err`: the probe looks into
+//! serde's `Result` enum (its `Err` side must name [`BindError`], its `Ok` side gives the
+//! shape). The table of every rule is on [`Socket::on`](crate::Socket::on).
 //!
 //! The success path costs what deserializing the list costs: no copy, no second attempt. At
 //! most one extra attempt is made, and only for the shapes where either reading may be meant
@@ -37,9 +39,18 @@ pub(crate) fn to_payload<T: Serialize + ?Sized>(
     socketio_protocol::to_payload(prefix, data).map_err(|e| EmitError::Serialize(e.to_string()))
 }
 
-/// How a handler's type takes the arguments of an event, learnt once at registration.
+/// How a handler's type takes the arguments of an event, learnt once at registration: the
+/// shape, and whether the type is `Result<_, BindError>` (the handler sees a mismatch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Binding {
+pub(crate) struct Binding {
+    pub(crate) shape: Shape,
+    /// `Result<T, BindError>`: `shape` is `T`'s, and a mismatch is handed to the handler.
+    pub(crate) catches: bool,
+}
+
+/// The shape a type asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
     /// [`Args`]: the raw list, moved as it is.
     Raw,
     /// A tuple or tuple struct of this arity: extra arguments dropped, missing ones `null`.
@@ -63,37 +74,119 @@ pub(crate) enum Binding {
 /// Newtype structs the probe looks through before giving up (a type that names itself).
 const PROBE_DEPTH: u8 = 32;
 
+/// The newtype name by which [`BindError`]'s `Deserialize` makes itself known to the probe.
+const BIND_ERROR_TOKEN: &str = "$socketio::BindError";
+
+thread_local! {
+    /// The mismatch being handed to a `Result<T, BindError>` handler: serde builds the `Err`
+    /// and [`BindError`]'s `Deserialize` takes it from here (serde's data model has no way to
+    /// carry a Rust value through).
+    static CAUGHT: std::cell::RefCell<Option<BindError>> = const { std::cell::RefCell::new(None) };
+}
+
 impl Binding {
     /// Probes `T` (no value is built).
     pub(crate) fn of<T: DeserializeOwned + 'static>() -> Self {
-        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Args>() {
-            return Binding::Raw;
+        use std::any::{type_name, TypeId};
+        if TypeId::of::<T>() == TypeId::of::<Args>() {
+            return Binding::new(Shape::Raw, false);
+        }
+        if TypeId::of::<T>() == TypeId::of::<Result<Args, BindError>>() {
+            return Binding::new(Shape::Raw, true);
         }
         // serde reads `[T; N]` exactly as a tuple; only its type name tells them apart, and an
         // array is one value, as on the emitting side.
-        if std::any::type_name::<T>().starts_with('[') {
-            return Binding::Seq;
-        }
+        let array = type_name::<T>().starts_with('[');
         let seen = Cell::new(None);
-        let _ = T::deserialize(Probe {
-            seen: &seen,
-            depth: PROBE_DEPTH,
-        });
-        seen.get().unwrap_or(Binding::Any)
+        let caught = Cell::new(false);
+        let probe = |result| {
+            seen.set(None);
+            let _ = T::deserialize(Probe {
+                seen: &seen,
+                caught: &caught,
+                depth: PROBE_DEPTH,
+                result,
+                err_side: false,
+            });
+        };
+        // A `Result` whose `Err` side is a `BindError` has its `Ok` side's shape; any other
+        // `Result` is serde's externally tagged enum, one value.
+        probe(Some("Err"));
+        let catches = caught.get();
+        probe(if catches { Some("Ok") } else { None });
+        let array = array
+            || (catches
+                && type_name::<T>()
+                    .split_once('<')
+                    .is_some_and(|(_, inner)| inner.starts_with('[')));
+        let shape = if array {
+            Shape::Seq
+        } else {
+            seen.get().unwrap_or(Shape::Any)
+        };
+        Binding::new(shape, catches)
+    }
+
+    fn new(shape: Shape, catches: bool) -> Self {
+        Binding { shape, catches }
     }
 
     /// Deserializes `T` (the type this binding was learnt from) from an event's arguments,
-    /// the event name already removed.
+    /// the event name already removed. For `Result<_, BindError>` a mismatch is an `Ok(Err)`.
     pub(crate) fn bind<T: DeserializeOwned + 'static>(
+        self,
+        args: Vec<Value>,
+        attachments: &[Bytes],
+    ) -> Result<T, BindError> {
+        if !self.catches {
+            return self.shape.bind(args, attachments, false);
+        }
+        match self.shape.bind::<T>(args, attachments, true) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                CAUGHT.with(|c| *c.borrow_mut() = Some(e));
+                let err = from_value::<T>(serde_json::json!({ "Err": null }), &[]);
+                // Normally taken by `BindError::deserialize`; never left for the next one.
+                let left = CAUGHT.with(|c| c.borrow_mut().take());
+                match (err, left) {
+                    (Ok(v), _) => Ok(v),
+                    (Err(_), Some(e)) => Err(e),
+                    (Err(e), None) => Err(BindError {
+                        arrived: Arrived::of(&[]),
+                        error: e,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+impl Shape {
+    /// Binds `T`; `wrapped`: `T` is `Result<U, BindError>` and this is `U`'s shape, so each
+    /// value is read as `{"Ok": value}` (serde's form of a `Result`).
+    fn bind<T: DeserializeOwned + 'static>(
         self,
         mut args: Vec<Value>,
         attachments: &[Bytes],
+        wrapped: bool,
     ) -> Result<T, BindError> {
         let arrived = Arrived::of(&args);
-        let fail = |error| BindError { arrived, error };
+        let fail = |error| BindError {
+            arrived,
+            error: redact(error),
+        };
+        let read = |v: Value| -> Result<T, DeError> {
+            if wrapped {
+                let mut ok = serde_json::Map::with_capacity(1);
+                ok.insert("Ok".to_owned(), v);
+                from_value(Value::Object(ok), attachments)
+            } else {
+                from_value(v, attachments)
+            }
+        };
         match self {
-            Binding::Raw => raw(args, attachments).map_err(fail),
-            Binding::Tuple(n) => {
+            Shape::Raw => raw(args, attachments).map_err(fail),
+            Shape::Tuple(n) => {
                 if args.len() > n {
                     args.truncate(n);
                 } else {
@@ -101,34 +194,34 @@ impl Binding {
                     // reads as `None`.
                     args.resize(n, Value::Null);
                 }
-                from_value(Value::Array(args), attachments).map_err(fail)
+                read(Value::Array(args)).map_err(fail)
             }
-            Binding::Unit => {
+            Shape::Unit => {
                 drop(args);
-                from_value(Value::Null, attachments).map_err(fail)
+                read(Value::Null).map_err(fail)
             }
-            Binding::One => {
+            Shape::One => {
                 args.truncate(1);
                 let first = args.pop().unwrap_or(Value::Null);
-                from_value(first, attachments).map_err(fail)
+                read(first).map_err(fail)
             }
-            Binding::Struct if args.first().is_some_and(Value::is_object) => {
+            Shape::Struct if args.first().is_some_and(Value::is_object) => {
                 args.truncate(1);
                 let first = args.pop().unwrap_or(Value::Null);
-                from_value(first, attachments).map_err(fail)
+                read(first).map_err(fail)
             }
-            Binding::Any | Binding::Seq | Binding::Struct => {
+            Shape::Any | Shape::Seq | Shape::Struct => {
                 // The one extra attempt, from the one argument: `Vec<u32>` given `[1, 2]`, an
                 // untagged enum given `"x"`. Kept only where it can succeed (a sequence or a
                 // struct reads a lone non-array no better than the list).
                 let only = match args.as_slice() {
-                    [only] if self == Binding::Any || only.is_array() => Some(only.clone()),
+                    [only] if self == Shape::Any || only.is_array() => Some(only.clone()),
                     _ => None,
                 };
-                match from_value(Value::Array(args), attachments) {
+                match read(Value::Array(args)) {
                     Ok(v) => Ok(v),
                     Err(whole) => match only {
-                        Some(only) => from_value(only, attachments).map_err(|_| fail(whole)),
+                        Some(only) => read(only).map_err(|_| fail(whole)),
                         None => Err(fail(whole)),
                     },
                 }
@@ -137,26 +230,79 @@ impl Binding {
     }
 }
 
+/// serde's reason without the client's text: ``invalid type: string "hunter2", expected
+/// u32`` becomes `invalid type: string, expected u32` (serde shows a string's content; numbers
+/// and booleans, which [`Arrived`] shows anyway, are kept).
+fn redact(error: DeError) -> DeError {
+    let DeError::Custom(msg) = &error else {
+        return error;
+    };
+    for lead in ["invalid type: string", "invalid value: string"] {
+        let quoted = msg.strip_prefix(lead).and_then(|m| m.strip_prefix(" \""));
+        // The last `", expected ` closes the string, whatever it holds.
+        let tail = quoted.and_then(|q| q.rfind("\", expected ").and_then(|end| q.get(end + 1..)));
+        if let Some(tail) = tail {
+            return DeError::Custom(format!("{lead}{tail}"));
+        }
+    }
+    error
+}
+
 /// The raw list (an echo, a relay): the values move as they are, without a copy or a pass
-/// through serde.
+/// through serde. `T` is [`Args`] or `Result<Args, BindError>`.
 fn raw<T: 'static>(args: Vec<Value>, attachments: &[Bytes]) -> Result<T, DeError> {
     let args = args
         .into_iter()
         .map(|v| AnyValue::from_parts(v, attachments))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut slot = Some(Args(args));
-    (&mut slot as &mut dyn std::any::Any)
+    let mut plain = Some(Args(args));
+    if let Some(slot) = (&mut plain as &mut dyn std::any::Any).downcast_mut::<Option<T>>() {
+        if let Some(v) = slot.take() {
+            return Ok(v);
+        }
+    }
+    let mut wrapped: Option<Result<Args, BindError>> = plain.map(Ok);
+    (&mut wrapped as &mut dyn std::any::Any)
         .downcast_mut::<Option<T>>()
         .and_then(Option::take)
-        // Only called for `T` = `Args`, where the downcast cannot fail.
+        // Only called for those two types, where one downcast succeeds.
         .ok_or_else(|| de::Error::custom("arguments type mismatch"))
 }
 
-/// Arguments that did not fit a handler's type: what arrived, and serde's reason.
-#[derive(Debug)]
-pub(crate) struct BindError {
-    pub(crate) arrived: Arrived,
-    pub(crate) error: DeError,
+/// Arguments that did not fit a handler's type: what arrived (in JSON terms, never the
+/// content) and serde's reason. Its `Display` is the `warn`'s: ``integer 42: invalid type:
+/// integer `42`, expected a string``.
+///
+/// A handler that takes `Result<T, BindError>` runs on a mismatch too, with this in `Err`,
+/// and may answer the ack itself; see [`Socket::on`](crate::Socket::on).
+///
+/// ```
+/// # fn f(socket: socketio::Socket) {
+/// socket.on("nick", |_s, name: Result<String, socketio::BindError>, ack| match name {
+///     Ok(name) => { let _ = ack.send(&("ok", name)); }
+///     Err(e) => { let _ = ack.send(&("error", e.to_string())); }
+/// });
+/// # }
+/// ```
+///
+/// It implements `Deserialize` only so that `Result<T, BindError>` does: only the server makes
+/// one, and deserializing one from data fails.
+#[derive(Debug, Clone)]
+pub struct BindError {
+    arrived: Arrived,
+    error: DeError,
+}
+
+impl BindError {
+    /// What arrived: how many arguments, the kind of the first few.
+    pub fn arrived(&self) -> &Arrived {
+        &self.arrived
+    }
+
+    /// serde's reason (``invalid type: integer `42`, expected a string``).
+    pub fn reason(&self) -> &DeError {
+        &self.error
+    }
 }
 
 impl fmt::Display for BindError {
@@ -165,11 +311,36 @@ impl fmt::Display for BindError {
     }
 }
 
+impl std::error::Error for BindError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BindError {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if let Some(e) = CAUGHT.with(|c| c.borrow_mut().take()) {
+            return Ok(e);
+        }
+        struct Refuse;
+        impl<'de> Visitor<'de> for Refuse {
+            type Value = BindError;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mismatch made by the server (a BindError is not data)")
+            }
+        }
+        // The probe learns from this name that the type is a `BindError`; any other
+        // deserializer refuses it.
+        d.deserialize_newtype_struct(BIND_ERROR_TOKEN, Refuse)
+    }
+}
+
 /// What arrived, in JSON terms and without the payload: how many arguments, and the kind of
-/// the first few (numbers and booleans shown, strings, arrays and objects by size only).
-/// Built on the stack for every event, since a failed attempt consumes the values.
+/// the first few (numbers and booleans shown, strings, arrays and objects by size only), e.g.
+/// `integer 42` or `3 arguments: string of 6 bytes, array of 2, object of 1 keys`.
+// Built on the stack for every event, since a failed attempt consumes the values.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Arrived {
+pub struct Arrived {
     count: usize,
     kinds: [Kind; Arrived::SHOWN],
 }
@@ -189,6 +360,11 @@ enum Kind {
 
 impl Arrived {
     const SHOWN: usize = 3;
+
+    /// How many arguments arrived (the event name not counted).
+    pub fn count(&self) -> usize {
+        self.count
+    }
 
     fn of(args: &[Value]) -> Self {
         let mut kinds = [Kind::Null; Arrived::SHOWN];
@@ -252,22 +428,38 @@ impl fmt::Display for Arrived {
 
 /// A deserializer that builds nothing: it records which shape the type asks for, then fails.
 struct Probe<'a> {
-    seen: &'a Cell<Option<Binding>>,
+    seen: &'a Cell<Option<Shape>>,
+    /// Set when the `Err` side of the top-level `Result` is a [`BindError`].
+    caught: &'a Cell<bool>,
     depth: u8,
+    /// At the top only: the side of a `Result` to look into (`Ok` or `Err`).
+    result: Option<&'static str>,
+    /// This probe reads the `Err` side of the top-level `Result`.
+    err_side: bool,
 }
 
 impl Probe<'_> {
-    fn record<T>(self, binding: Binding) -> Result<T, de::value::Error> {
-        self.seen.set(Some(binding));
+    fn inner(&self, depth: u8) -> Self {
+        Probe {
+            seen: self.seen,
+            caught: self.caught,
+            depth,
+            result: None,
+            err_side: false,
+        }
+    }
+
+    fn record<T>(self, shape: Shape) -> Result<T, de::value::Error> {
+        self.seen.set(Some(shape));
         Err(de::Error::custom("probed"))
     }
 }
 
 macro_rules! probe_as {
-    ($binding:expr => $($method:ident)*) => {
+    ($shape:expr => $($method:ident)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
-                self.record($binding)
+                self.record($shape)
             }
         )*
     };
@@ -276,35 +468,36 @@ macro_rules! probe_as {
 impl<'de> de::Deserializer<'de> for Probe<'_> {
     type Error = de::value::Error;
 
-    probe_as!(Binding::Any => deserialize_any deserialize_ignored_any);
-    probe_as!(Binding::One =>
+    probe_as!(Shape::Any => deserialize_any deserialize_ignored_any);
+    probe_as!(Shape::One =>
         deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
         deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
         deserialize_string deserialize_bytes deserialize_byte_buf deserialize_option
         deserialize_map deserialize_identifier);
-    probe_as!(Binding::Unit => deserialize_unit);
-    probe_as!(Binding::Seq => deserialize_seq);
+    probe_as!(Shape::Unit => deserialize_unit);
+    probe_as!(Shape::Seq => deserialize_seq);
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.record(Binding::Unit)
+        self.record(Shape::Unit)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        if name == BIND_ERROR_TOKEN && self.err_side {
+            self.caught.set(true);
+            return self.record(Shape::One);
+        }
         match self.depth.checked_sub(1) {
-            Some(depth) => visitor.visit_newtype_struct(Probe {
-                seen: self.seen,
-                depth,
-            }),
-            None => self.record(Binding::Any),
+            Some(depth) => visitor.visit_newtype_struct(self.inner(depth)),
+            None => self.record(Shape::Any),
         }
     }
 
@@ -313,7 +506,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         len: usize,
         _visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.record(Binding::Tuple(len))
+        self.record(Shape::Tuple(len))
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -322,7 +515,7 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         len: usize,
         _visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.record(Binding::Tuple(len))
+        self.record(Shape::Tuple(len))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -331,16 +524,72 @@ impl<'de> de::Deserializer<'de> for Probe<'_> {
         _fields: &'static [&'static str],
         _visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.record(Binding::Struct)
+        self.record(Shape::Struct)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        _visitor: V,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.record(Binding::One)
+        // serde's `Result` (`Deserialize` for `core::result::Result`): look into one side.
+        match self.result {
+            Some(side) if name == "Result" && variants == ["Ok", "Err"] => {
+                let probe = Probe {
+                    err_side: side == "Err",
+                    ..self.inner(self.depth)
+                };
+                visitor.visit_enum(ProbeSide { side, probe })
+            }
+            _ => self.record(Shape::One),
+        }
+    }
+}
+
+/// One side of a `Result` for the probe: its variant name, then the probe for its content.
+struct ProbeSide<'a> {
+    side: &'static str,
+    probe: Probe<'a>,
+}
+
+impl<'de, 'a> de::EnumAccess<'de> for ProbeSide<'a> {
+    type Error = de::value::Error;
+    type Variant = Probe<'a>;
+
+    fn variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), Self::Error> {
+        let side = seed.deserialize(de::value::StrDeserializer::<Self::Error>::new(self.side))?;
+        Ok((side, self.probe))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Probe<'_> {
+    type Error = de::value::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        self.record(Shape::One)
+    }
+
+    fn newtype_variant_seed<S: de::DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<S::Value, Self::Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _v: V) -> Result<V::Value, Self::Error> {
+        self.record(Shape::One)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        _v: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.record(Shape::One)
     }
 }
 
@@ -478,6 +727,18 @@ mod tests {
         Binding::of::<T>().bind(args, &[])
     }
 
+    fn shape<T: DeserializeOwned + 'static>() -> Shape {
+        let b = Binding::of::<T>();
+        assert!(!b.catches, "{}", std::any::type_name::<T>());
+        b.shape
+    }
+
+    fn caught<T: DeserializeOwned + 'static>() -> Shape {
+        let b = Binding::of::<Result<T, BindError>>();
+        assert!(b.catches, "{}", std::any::type_name::<T>());
+        b.shape
+    }
+
     #[derive(Deserialize, Debug, PartialEq)]
     struct Point {
         x: i32,
@@ -526,27 +787,100 @@ mod tests {
 
     #[test]
     fn arity_probe() {
-        assert_eq!(Binding::of::<Args>(), Binding::Raw);
-        assert_eq!(Binding::of::<()>(), Binding::Unit);
-        assert_eq!(Binding::of::<Marker>(), Binding::Unit);
-        assert_eq!(Binding::of::<(String,)>(), Binding::Tuple(1));
-        assert_eq!(Binding::of::<(String, Option<u8>)>(), Binding::Tuple(2));
-        assert_eq!(Binding::of::<Pair>(), Binding::Tuple(2));
-        assert_eq!(Binding::of::<String>(), Binding::One);
-        assert_eq!(Binding::of::<Name>(), Binding::One);
-        assert_eq!(Binding::of::<Option<String>>(), Binding::One);
-        assert_eq!(Binding::of::<u64>(), Binding::One);
+        assert_eq!(shape::<Args>(), Shape::Raw);
+        assert_eq!(shape::<()>(), Shape::Unit);
+        assert_eq!(shape::<Marker>(), Shape::Unit);
+        assert_eq!(shape::<(String,)>(), Shape::Tuple(1));
+        assert_eq!(shape::<(String, Option<u8>)>(), Shape::Tuple(2));
+        assert_eq!(shape::<Pair>(), Shape::Tuple(2));
+        assert_eq!(shape::<String>(), Shape::One);
+        assert_eq!(shape::<Name>(), Shape::One);
+        assert_eq!(shape::<Option<String>>(), Shape::One);
+        assert_eq!(shape::<u64>(), Shape::One);
+        assert_eq!(shape::<std::collections::HashMap<String, u8>>(), Shape::One);
+        assert_eq!(shape::<Point>(), Shape::Struct);
+        assert_eq!(shape::<Vec<u8>>(), Shape::Seq);
+        assert_eq!(shape::<Vec<AnyValue>>(), Shape::Seq);
+        assert_eq!(shape::<[u8; 3]>(), Shape::Seq);
+        assert_eq!(shape::<Value>(), Shape::Any);
+        assert_eq!(shape::<AnyValue>(), Shape::Any);
+        assert_eq!(shape::<Loose>(), Shape::Any);
+    }
+
+    #[test]
+    fn result_probe_sees_the_inner_shape() {
+        assert_eq!(caught::<String>(), Shape::One);
+        assert_eq!(caught::<Option<u8>>(), Shape::One);
+        assert_eq!(caught::<(String, Option<u8>)>(), Shape::Tuple(2));
+        assert_eq!(caught::<Pair>(), Shape::Tuple(2));
+        assert_eq!(caught::<()>(), Shape::Unit);
+        assert_eq!(caught::<Point>(), Shape::Struct);
+        assert_eq!(caught::<Vec<u8>>(), Shape::Seq);
+        assert_eq!(caught::<[u8; 3]>(), Shape::Seq);
+        assert_eq!(caught::<Value>(), Shape::Any);
+        assert_eq!(caught::<Args>(), Shape::Raw);
+        assert_eq!(caught::<Name>(), Shape::One);
+        // Any other `Result` is serde's externally tagged enum: one value.
+        assert_eq!(shape::<Result<String, String>>(), Shape::One);
+        assert_eq!(shape::<Result<(u8, u8), Value>>(), Shape::One);
+        // Only the `Err` side of the top-level `Result` counts.
+        assert_eq!(shape::<Result<BindError, String>>(), Shape::One);
+        assert_eq!(shape::<Option<Result<String, BindError>>>(), Shape::One);
+    }
+
+    #[test]
+    fn result_handlers_see_mismatches() {
+        type R<T> = Result<T, BindError>;
+        let ok: R<String> = bind(vec![json!("hi"), json!(2)]).unwrap();
+        assert_eq!(ok.unwrap(), "hi");
+        let err = bind::<R<String>>(vec![json!(42)]).unwrap().unwrap_err();
+        assert_eq!(err.arrived().to_string(), "integer 42");
+        assert_eq!(err.arrived().count(), 1);
         assert_eq!(
-            Binding::of::<std::collections::HashMap<String, u8>>(),
-            Binding::One
+            err.reason().to_string(),
+            "invalid type: integer `42`, expected a string"
         );
-        assert_eq!(Binding::of::<Point>(), Binding::Struct);
-        assert_eq!(Binding::of::<Vec<u8>>(), Binding::Seq);
-        assert_eq!(Binding::of::<Vec<AnyValue>>(), Binding::Seq);
-        assert_eq!(Binding::of::<[u8; 3]>(), Binding::Seq);
-        assert_eq!(Binding::of::<Value>(), Binding::Any);
-        assert_eq!(Binding::of::<AnyValue>(), Binding::Any);
-        assert_eq!(Binding::of::<Loose>(), Binding::Any);
+        assert_eq!(
+            err.to_string(),
+            "integer 42: invalid type: integer `42`, expected a string"
+        );
+        // The inner type's rules hold: a tuple pads, a sequence retries the one array.
+        let (a, b) = bind::<R<(String, Option<String>)>>(vec![json!("x")])
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.as_str(), b), ("x", None));
+        let err = bind::<R<(String, String)>>(vec![json!("x")])
+            .unwrap()
+            .unwrap_err();
+        assert!(err.to_string().starts_with("string of 1 bytes: "), "{err}");
+        let v = bind::<R<Vec<u32>>>(vec![json!([1, 2])]).unwrap().unwrap();
+        assert_eq!(v, vec![1, 2]);
+        let a = bind::<R<[u8; 2]>>(vec![json!([1, 2])]).unwrap().unwrap();
+        assert_eq!(a, [1, 2]);
+        let p = bind::<R<Point>>(vec![json!({"x": 1, "y": 2})]).unwrap();
+        assert_eq!(p.unwrap(), Point { x: 1, y: 2 });
+        let l = bind::<R<Loose>>(vec![json!("x")]).unwrap().unwrap();
+        assert_eq!(l, Loose::Text("x".into()));
+        bind::<R<()>>(vec![json!(1)]).unwrap().unwrap();
+        // The raw list, binary kept; a bad placeholder is a mismatch the handler sees.
+        let bin = [Bytes::from_static(b"zero")];
+        let placeholder = json!({"_placeholder": true, "num": 0});
+        let args = Binding::of::<R<Args>>()
+            .bind::<R<Args>>(vec![placeholder], &bin)
+            .unwrap()
+            .unwrap();
+        assert_eq!(args.get::<Bytes>(0), Some(bin[0].clone()));
+        let bad = vec![json!({"_placeholder": true, "num": 5})];
+        let err = Binding::of::<R<Args>>()
+            .bind::<R<Args>>(bad, &bin)
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err.to_string(), "binary: placeholder names no attachment");
+        // Nothing is left behind for the next event.
+        assert!(CAUGHT.with(|c| c.borrow().is_none()));
+        // Not data: only the server makes one.
+        assert!(serde_json::from_value::<BindError>(json!(null)).is_err());
+        assert!(serde_json::from_value::<R<u8>>(json!({"Err": null})).is_err());
     }
 
     #[test]
@@ -610,6 +944,22 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "integer 42: invalid type: integer `42`, expected a string"
+        );
+    }
+
+    #[test]
+    fn strings_are_not_shown() {
+        let e = bind::<u32>(vec![json!("hunter2")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "string of 7 bytes: invalid type: string, expected u32"
+        );
+        let e = bind::<(u8, u8)>(vec![json!(1), json!("a\", expected x")]).unwrap_err();
+        assert_eq!(e.reason().to_string(), "invalid type: string, expected u8");
+        let e = bind::<bool>(vec![json!(3)]).unwrap_err();
+        assert_eq!(
+            e.reason().to_string(),
+            "invalid type: integer `3`, expected a boolean"
         );
     }
 

@@ -18,7 +18,7 @@ use crate::error::EmitError;
 use crate::guard::{self, Site};
 use crate::namespace::Namespace;
 use crate::socket::{DisconnectReason, Socket};
-use crate::wire::{framed_text, Wire};
+use crate::wire::{framed_text, Truncated, Wire};
 
 /// The options a client runs with, read from the server when its session opens.
 #[derive(Debug, Clone, Copy)]
@@ -126,10 +126,16 @@ impl Client {
     /// Sends one packet; `compress` false: Node's `compress(false)` (no permessage-deflate, no
     /// HTTP compression for a payload of such packets alone).
     pub(crate) fn send_with(&self, packet: &Packet, compress: bool) -> Result<(), EmitError> {
-        tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "send");
         if packet.attachments().is_empty() {
             // One recipient, no attachments: the framed text alone, without a `Wire`.
             let text = framed_text(packet, self.rev);
+            tracing::trace!(
+                target: "socketio::packet",
+                session = %self.conn.id(),
+                nsp = %packet.nsp,
+                wire = %Truncated(&text),
+                "sent"
+            );
             let one = std::iter::once(engineio::Packet::MessageFramed(text));
             let sent = if compress {
                 self.conn.send_packets(one)
@@ -138,7 +144,16 @@ impl Client {
             };
             return sent.map_err(|_| EmitError::Disconnected);
         }
-        self.send_wire(&Wire::encode(packet, self.rev), compress)
+        let wire = Wire::encode(packet, self.rev);
+        tracing::trace!(
+            target: "socketio::packet",
+            session = %self.conn.id(),
+            nsp = %packet.nsp,
+            wire = %Truncated(wire.text()),
+            attachments = %wire.attachments(),
+            "sent"
+        );
+        self.send_wire(&wire, compress)
     }
 
     pub(crate) fn send_wire(&self, wire: &Wire, compress: bool) -> Result<(), EmitError> {
@@ -184,7 +199,7 @@ impl Client {
 
     /// Closes the connection for a protocol violation (decode error, invalid state).
     fn violation(&self, what: &dyn std::fmt::Display) {
-        tracing::debug!(target: "socketio::client", sid = %self.conn.id(), %what, "closing the connection");
+        tracing::debug!(target: "socketio::client", session = %self.conn.id(), %what, "closing the connection");
         self.close_all(DisconnectReason::ForcedClose);
         self.conn.close();
     }
@@ -248,7 +263,7 @@ impl Client {
     }
 
     fn on_packet(self: &Arc<Self>, packet: Packet) {
-        tracing::trace!(target: "socketio::packet", sid = %self.conn.id(), ?packet, "received");
+        tracing::trace!(target: "socketio::packet", session = %self.conn.id(), ?packet, "received");
         let Packet { nsp, query, data } = packet;
         match data {
             PacketData::Connect(auth) => {
@@ -290,7 +305,7 @@ impl Client {
             st.sockets.len() + st.connecting.len()
         };
         if joined >= self.limits.max_namespaces {
-            tracing::debug!(target: "socketio::namespace", sid = %self.conn.id(), %nsp, "too many namespaces");
+            tracing::debug!(target: "socketio::namespace", session = %self.conn.id(), %nsp, "too many namespaces");
             let error = serde_json::json!({ "message": "Too many namespaces" });
             let _ = self.send(&Packet::connect_error(nsp, error));
             return;
@@ -304,7 +319,7 @@ impl Client {
                 tokio::spawn(async move {
                     let site = Site {
                         nsp: &nsp,
-                        sid: "",
+                        socket: "",
                         what: "namespace predicate",
                     };
                     match guard::call_async(site, lookup).await {
@@ -321,7 +336,7 @@ impl Client {
     }
 
     fn invalid_namespace(&self, nsp: String) {
-        tracing::debug!(target: "socketio::namespace", sid = %self.conn.id(), %nsp, "invalid namespace");
+        tracing::debug!(target: "socketio::namespace", session = %self.conn.id(), %nsp, "invalid namespace");
         let error = serde_json::json!({ "message": "Invalid namespace" });
         let _ = self.send(&Packet::connect_error(nsp, error));
     }
@@ -356,7 +371,7 @@ impl Client {
                     client.attempt_ended(joining);
                 }
                 Some(Err(e)) => {
-                    tracing::debug!(target: "socketio::namespace", sid = %client.conn.id(), %nsp, error = %e, "refused by middleware");
+                    tracing::debug!(target: "socketio::namespace", session = %client.conn.id(), %nsp, error = %e, "refused by middleware");
                     client.attempt_ended(joining);
                     let payload = match client.rev {
                         ProtocolRevision::V5 => {
@@ -427,7 +442,7 @@ impl Client {
             ProtocolRevision::V4 => Packet::connect(nsp.clone(), None),
         };
         let _ = self.send(&reply);
-        tracing::debug!(target: "socketio::namespace", sid = %socket.id(), %nsp, "connected");
+        tracing::debug!(target: "socketio::namespace", socket = %socket.id(), session = %self.conn.id(), %nsp, "connected");
         if !socket.ns().run_connection_handlers(&socket) {
             return self.abort();
         }
@@ -503,7 +518,7 @@ impl engineio::Handler for Bridge {
             tokio::time::sleep(timeout).await;
             if let Some(client) = weak.upgrade() {
                 if client.state().sockets.is_empty() {
-                    tracing::debug!(target: "socketio::client", sid = %client.conn.id(), "no namespace joined in time");
+                    tracing::debug!(target: "socketio::client", session = %client.conn.id(), "no namespace joined in time");
                     client.conn.close();
                 }
             }

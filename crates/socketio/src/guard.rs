@@ -15,7 +15,7 @@ pub(crate) struct Site<'a> {
     /// The namespace.
     pub(crate) nsp: &'a str,
     /// The socket id, or `""` when there is none (a server-side listener).
-    pub(crate) sid: &'a str,
+    pub(crate) socket: &'a str,
     /// The callback: the event name, or what kind of callback it is.
     pub(crate) what: &'a str,
 }
@@ -51,7 +51,7 @@ fn log(site: Site<'_>, panic: &(dyn Any + Send)) {
     tracing::error!(
         target: "socketio::socket",
         nsp = site.nsp,
-        sid = site.sid,
+        socket = site.socket,
         callback = site.what,
         panic = message,
         "user code panicked; closing its connection"
@@ -64,7 +64,7 @@ mod tests {
 
     const SITE: Site<'static> = Site {
         nsp: "/",
-        sid: "s",
+        socket: "s",
         what: "ev",
     };
 

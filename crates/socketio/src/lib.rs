@@ -122,7 +122,7 @@ pub use adapter::{
     ClusterRequest, ClusterResponse, LocalAdapter, NamespaceHandle, Responses, SocketData,
     DEFAULT_REQUEST_TIMEOUT,
 };
-pub use args::Args;
+pub use args::{Args, Arrived, BindError};
 pub use client::ClientRef;
 pub use config::{ServerConfig, ServerConfigBuilder};
 pub use error::{AckError, BroadcastAckError, ConfigError, EmitError, MiddlewareError};

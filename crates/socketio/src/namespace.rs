@@ -20,7 +20,7 @@ use crate::guard::{self, Site};
 use crate::rooms::{RoomEvent, RoomLimits, Rooms};
 use crate::socket::{DisconnectReason, Socket};
 use crate::state::AppState;
-use crate::wire::Wire;
+use crate::wire::{Truncated, Wire};
 use crate::{AnyValue, Room};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -291,7 +291,7 @@ impl Namespace {
         let listeners = self.listeners().room_events.clone();
         let site = Site {
             nsp: self.name(),
-            sid: "",
+            socket: "",
             what: "room listener",
         };
         let mut ok = true;
@@ -471,27 +471,58 @@ impl Namespace {
     ) -> usize {
         let mut v5: Option<Wire> = None;
         let mut v4: Option<Wire> = None;
-        let mut reached = 0;
+        // Recipients reached per protocol revision (5, then 4).
+        let mut reached = [0usize; 2];
         let compress = opts.flags.compress != Some(false);
         for socket in self.local_targets(opts) {
             let client = &socket.0.client;
             if opts.flags.volatile && !client.conn.is_writable() {
                 continue;
             }
-            let encoded = match client.rev {
-                ProtocolRevision::V5 => {
-                    v5.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V5))
-                }
-                ProtocolRevision::V4 => {
-                    v4.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V4))
-                }
+            let (encoded, count) = match client.rev {
+                ProtocolRevision::V5 => (
+                    v5.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V5)),
+                    &mut reached[0],
+                ),
+                ProtocolRevision::V4 => (
+                    v4.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V4)),
+                    &mut reached[1],
+                ),
             };
             before_send(&socket);
             if client.send_wire(encoded, compress).is_ok() {
-                reached += 1;
+                *count += 1;
             }
         }
-        reached
+        let total = reached[0] + reached[1];
+        let flags = &opts.flags;
+        tracing::debug!(
+            target: "socketio::broadcast",
+            nsp = %self.name(),
+            rooms = ?opts.rooms,
+            except = ?opts.except,
+            local = flags.local,
+            volatile = flags.volatile,
+            compress = ?flags.compress,
+            timeout_ms = ?flags.timeout,
+            reached = total,
+            "broadcast"
+        );
+        // Once per wire form, not per recipient: each was encoded once.
+        for (wire, protocol, count) in [(&v5, 5u8, reached[0]), (&v4, 4, reached[1])] {
+            if let Some(wire) = wire {
+                tracing::trace!(
+                    target: "socketio::packet",
+                    nsp = %self.name(),
+                    protocol,
+                    wire = %Truncated(wire.text()),
+                    attachments = %wire.attachments(),
+                    reached = count,
+                    "broadcast sent"
+                );
+            }
+        }
+        total
     }
 
     /// Applies a request from another node to the local sockets.
@@ -602,7 +633,7 @@ impl Namespace {
                 };
                 let site = Site {
                     nsp: self.name(),
-                    sid: "",
+                    socket: "",
                     what: &event,
                 };
                 for l in listeners {

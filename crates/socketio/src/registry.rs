@@ -114,7 +114,7 @@ impl Registry {
             .clone();
         let site = Site {
             nsp: ns.name(),
-            sid: "",
+            socket: "",
             what: "new_namespace",
         };
         for l in listeners {

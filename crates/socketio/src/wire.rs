@@ -1,8 +1,45 @@
 //! The framed wire form of a packet: the Engine.IO text message (its `4` included) and the
 //! attachments, encoded once and shared by every recipient of one protocol revision.
 
+use std::fmt;
+
 use engineio::Str;
 use socketio_protocol::{encode_into, Packet, ProtocolRevision};
+
+/// How much of a packet's wire form the `trace` of a sent packet shows.
+pub(crate) const TRACE_WIRE_BYTES: usize = 200;
+
+/// A packet's text as logged at `trace`: its first [`TRACE_WIRE_BYTES`] bytes (cut on a
+/// character boundary), then how long it is when cut. Formatted only when the event is
+/// enabled: building one costs nothing.
+pub(crate) struct Truncated<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Truncated<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0;
+        if text.len() <= TRACE_WIRE_BYTES {
+            return f.write_str(text);
+        }
+        let mut end = TRACE_WIRE_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        write!(f, "{}... ({} bytes)", &text[..end], text.len())
+    }
+}
+
+/// The attachments of a packet as logged: how many, and their total size.
+pub(crate) struct Attachments<'a>(pub(crate) &'a [engineio::Packet]);
+
+impl fmt::Display for Attachments<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (count, bytes) = self.0.iter().fold((0, 0), |(n, b), p| match p {
+            engineio::Packet::Binary(data) => (n + 1, b + data.len()),
+            _ => (n, b),
+        });
+        write!(f, "{count} ({bytes} bytes)")
+    }
+}
 
 thread_local! {
     /// Where [`framed_text`] encodes a packet before copying it out.
@@ -47,5 +84,60 @@ impl Wire {
     /// The Engine.IO packets: the text message, then each attachment.
     pub(crate) fn packets(&self) -> &[engineio::Packet] {
         &self.0
+    }
+
+    /// The text message (`4` included).
+    pub(crate) fn text(&self) -> &str {
+        match self.0.first() {
+            Some(engineio::Packet::MessageFramed(text)) => text,
+            _ => "",
+        }
+    }
+
+    /// The attachments, for the log.
+    pub(crate) fn attachments(&self) -> Attachments<'_> {
+        Attachments(self.0.get(1..).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        assert_eq!(Truncated("42[\"m\"]").to_string(), "42[\"m\"]");
+        let exact = "a".repeat(TRACE_WIRE_BYTES);
+        assert_eq!(Truncated(&exact).to_string(), exact);
+        // "é" is two bytes: the cut at 200 falls inside the one at 199..201.
+        let text = format!("{}é{}", "a".repeat(TRACE_WIRE_BYTES - 1), "b".repeat(50));
+        let shown = Truncated(&text).to_string();
+        assert_eq!(
+            shown,
+            format!(
+                "{}... ({} bytes)",
+                "a".repeat(TRACE_WIRE_BYTES - 1),
+                text.len()
+            )
+        );
+    }
+
+    #[test]
+    fn attachments_by_count_and_size() {
+        let packet = Packet::event(
+            "/",
+            socketio_protocol::to_payload(
+                Some("m"),
+                &(
+                    bytes::Bytes::from_static(b"abc"),
+                    bytes::Bytes::from_static(b"de"),
+                ),
+            )
+            .unwrap_or_default(),
+            None,
+        );
+        let wire = Wire::encode(&packet, ProtocolRevision::V5);
+        assert!(wire.text().starts_with("452-[\"m\""), "{}", wire.text());
+        assert_eq!(wire.attachments().to_string(), "2 (5 bytes)");
     }
 }

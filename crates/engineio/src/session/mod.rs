@@ -250,7 +250,7 @@ impl SessionInner {
         };
         drop(st);
         if over_limit {
-            tracing::debug!(target: "engineio::session", sid = %self.sid, "outbound buffer over max_buffer_size");
+            tracing::debug!(target: "engineio::session", session = %self.sid, "outbound buffer over max_buffer_size");
             self.close(CloseReason::TransportError, false);
         }
         Ok(())
@@ -268,7 +268,7 @@ impl SessionInner {
     /// not take (or for the error), and closes a session whose peer does not read.
     fn after_direct_write(self: &Arc<Self>, flushed: Flushed, over_limit: bool) {
         if over_limit {
-            tracing::debug!(target: "engineio::session", sid = %self.sid, "outbound buffer over max_buffer_size");
+            tracing::debug!(target: "engineio::session", session = %self.sid, "outbound buffer over max_buffer_size");
             self.close(CloseReason::TransportError, false);
         } else if matches!(flushed, Flushed::Blocked | Flushed::Failed) {
             self.notify.notify_one();
@@ -340,7 +340,7 @@ impl SessionInner {
         wake_driver: bool,
         turn: Option<&Turn<'_>>,
     ) -> Option<Reply> {
-        tracing::trace!(target: "engineio::packet", sid = %self.sid, ?packet, on_probe, "received");
+        tracing::trace!(target: "engineio::packet", session = %self.sid, ?packet, on_probe, "received");
         let reply = {
             let mut st = self.lock();
             if st.closed.is_some() {
@@ -441,7 +441,7 @@ impl SessionInner {
             }
             st.finished
         };
-        tracing::debug!(target: "engineio::session", sid = %self.sid, reason = %reason, "closed");
+        tracing::debug!(target: "engineio::session", session = %self.sid, reason = %reason, "closed");
         self.notify.notify_one();
         if finished {
             self.ctx.remove(&self.sid);
@@ -476,7 +476,7 @@ impl SessionInner {
                     .copied()
                     .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
                     .unwrap_or("(not a string)");
-                tracing::error!(target: "engineio::session", sid = %self.sid, method, panic = message, "handler panicked; closing the session");
+                tracing::error!(target: "engineio::session", session = %self.sid, method, panic = message, "handler panicked; closing the session");
                 false
             }
         }
@@ -498,6 +498,6 @@ impl SessionInner {
 
 impl Drop for SessionInner {
     fn drop(&mut self) {
-        tracing::trace!(target: "engineio::session", sid = %self.sid, "freed");
+        tracing::trace!(target: "engineio::session", session = %self.sid, "freed");
     }
 }

@@ -19,7 +19,7 @@ pub(crate) fn payload_response(
     packets: &[Packet],
     b64: bool,
 ) -> Response<Bytes> {
-    tracing::trace!(target: "engineio::packet", sid = %session.sid, ?packets, "sent (polling)");
+    tracing::trace!(target: "engineio::packet", session = %session.sid, ?packets, "sent (polling)");
     let mut buf = BytesMut::new();
     let kind = encode_payload(packets, session.version, !b64, &mut buf);
     let mut res = Response::new(buf.freeze());
@@ -99,7 +99,7 @@ struct WaitingGet<'a>(Option<&'a Arc<SessionInner>>);
 impl Drop for WaitingGet<'_> {
     fn drop(&mut self) {
         if let Some(session) = self.0.take() {
-            tracing::debug!(target: "engineio::session", sid = %session.sid, "poll connection closed prematurely");
+            tracing::debug!(target: "engineio::session", session = %session.sid, "poll connection closed prematurely");
             session.close(CloseReason::TransportError, false);
         }
     }
@@ -211,7 +211,7 @@ where
     let collected = match tokio::time::timeout(session.ctx.config.body_timeout, collect).await {
         Ok(collected) => collected,
         Err(_) => {
-            tracing::debug!(target: "engineio::request", sid = %session.sid, "POST body timed out");
+            tracing::debug!(target: "engineio::request", session = %session.sid, "POST body timed out");
             return crate::error::body_timeout_response();
         }
     };
@@ -221,7 +221,7 @@ where
             if e.is::<http_body_util::LengthLimitError>() {
                 return too_large();
             }
-            tracing::debug!(target: "engineio::request", sid = %session.sid, error = %e, "POST body failed");
+            tracing::debug!(target: "engineio::request", session = %session.sid, error = %e, "POST body failed");
             return empty(StatusCode::BAD_REQUEST);
         }
     };
@@ -239,7 +239,7 @@ where
                 session.on_packet(packet, false, true, Some(&turn));
             }
             Err(e) => {
-                tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "malformed payload");
+                tracing::debug!(target: "engineio::session", session = %session.sid, error = %e, "malformed payload");
                 session.close(CloseReason::ParseError, false);
                 break;
             }

@@ -62,7 +62,7 @@ impl SocketEmitter {
     /// counts as sent.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), EmitError> {
         if self.volatile && !self.socket.conn().is_writable() {
-            tracing::trace!(target: "socketio::socket", sid = %self.socket.id(), %event, "volatile emit dropped");
+            tracing::trace!(target: "socketio::socket", socket = %self.socket.id(), %event, "volatile emit dropped");
             return Ok(());
         }
         self.socket.emit_with(event, data, !self.is_uncompressed())

@@ -87,10 +87,10 @@ impl From<engineio::CloseReason> for DisconnectReason {
 }
 
 type EventFn = Arc<dyn Fn(&Socket, Vec<Value>, &[Bytes], AckSender) + Send + Sync>;
-type AnyFn = Arc<dyn Fn(&Socket, &str, &Args) + Send + Sync>;
-type PacketMiddlewareFn = Arc<dyn Fn(&Socket, &str, &Args) -> Result<(), String> + Send + Sync>;
-type ErrorFn = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
-type DisconnectFn = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
+type AnyFn = Arc<dyn Fn(Socket, &str, &Args) + Send + Sync>;
+type PacketMiddlewareFn = Arc<dyn Fn(Socket, &str, &Args) -> Result<(), String> + Send + Sync>;
+type ErrorFn = Arc<dyn Fn(Socket, &str) + Send + Sync>;
+type DisconnectFn = Arc<dyn Fn(Socket, DisconnectReason) + Send + Sync>;
 
 #[derive(Default)]
 struct Handlers {
@@ -384,15 +384,20 @@ impl Socket {
     /// | `Vec<T>`, `[T; N]` | the whole list; when that does not fit and the one argument is an array, that array | `["a","b","c"]` | `["a"]` | `Vec<T>`: `[]` |
     /// | [`Args`], `Vec<`[`AnyValue`](crate::AnyValue)`>` | the whole list, raw, binary kept ([`Args::get`] reads one) | 3 arguments | 1 | 0 |
     /// | `serde_json::Value`, [`AnyValue`](crate::AnyValue), untagged enums | the whole list as an array; when that does not fit and there is one argument, that argument | `["a","b","c"]` | `["a"]` | `[]` |
+    /// | `Result<U, `[`BindError`](crate::BindError)`>` | as `U` binds, in `Ok`; arguments that do not fit `U` are an `Err` (what arrived, serde's reason) and the handler still runs | as `U` | as `U` | as `U`, or `Err` |
     ///
     /// The shape of `T` is learnt once, here; binding an event costs one deserialization of its
-    /// arguments (at most one more for the last three rows when one argument came).
+    /// arguments (at most one more for the struct, sequence and `Value` rows when one argument
+    /// came). Any other `Result` (`Result<A, String>`) keeps serde's meaning, an externally
+    /// tagged enum read from the first argument (`{"Ok": ...}`).
     ///
-    /// Arguments that still do not fit (a `String` handler given `42`) skip the handler, and
-    /// the client's ack is not answered: a `warn` (target `socketio::socket`, with the
-    /// namespace, socket id and event) says what arrived in JSON terms, never its content, and
-    /// serde's reason, e.g. ``event "m": integer 42: invalid type: integer `42`, expected a
-    /// string``. Take [`Args`] to see any input and answer it yourself.
+    /// Arguments that do not fit a handler that does not take `Result<_, BindError>` (a
+    /// `String` handler given `42`) skip it, and the client's ack is not answered: a `warn`
+    /// (target `socketio::socket`, with the namespace, socket id and event) says what arrived
+    /// in JSON terms, never its content, and serde's reason, e.g. ``event "m": integer 42:
+    /// invalid type: integer `42`, expected a string; the handler did not run``, and the
+    /// [`Socket::on_error`] handlers get the same message without its last clause. Take `Result<U, BindError>` to see the mismatch and
+    /// answer the ack yourself, or [`Args`] to take any input.
     ///
     /// ```
     /// # fn f(socket: socketio::Socket) {
@@ -411,6 +416,13 @@ impl Socket {
     ///     let first: Option<u32> = args.get(0);
     ///     println!("{} arguments, first {first:?}", args.len());
     /// });
+    /// // A mismatch answered: the client's ack gets an error rather than nothing.
+    /// socket.on("age", |_s, age: Result<u8, socketio::BindError>, ack| match age {
+    ///     Ok(age) => { let _ = ack.send(&age); }
+    ///     Err(e) => { let _ = ack.send(&serde_json::json!({ "error": e.to_string() })); }
+    /// });
+    /// // Mismatches no handler takes (and packet middleware refusals).
+    /// socket.on_error(|s, message| eprintln!("{}: {message}", s.id()));
     /// # }
     /// ```
     ///
@@ -443,15 +455,20 @@ impl Socket {
         let f: EventFn = Arc::new(move |socket, args, attachments, ack| {
             match binding.bind::<T>(args, attachments) {
                 Ok(data) => handler(socket.clone(), data, ack),
-                Err(e) => tracing::warn!(
-                    target: "socketio::socket",
-                    nsp = socket.ns_name(),
-                    sid = socket.id(),
-                    event = %name,
-                    arrived = %e.arrived,
-                    error = %e.error,
-                    "event {name:?}: {e}; the handler did not run"
-                ),
+                Err(e) => {
+                    tracing::warn!(
+                        target: "socketio::socket",
+                        nsp = socket.ns_name(),
+                        socket = socket.id(),
+                        event = %name,
+                        arrived = %e.arrived(),
+                        error = %e.reason(),
+                        "event {name:?}: {e}; the handler did not run"
+                    );
+                    if socket.has_error_handlers() {
+                        socket.report_error(&format!("event {name:?}: {e}"));
+                    }
+                }
             }
         });
         self.handlers().events.push((event.into_boxed_str(), f));
@@ -486,7 +503,7 @@ impl Socket {
     /// A handler called for every incoming event, before the event's own handlers.
     pub fn on_any<F>(&self, handler: F)
     where
-        F: Fn(&Socket, &str, &Args) + Send + Sync + 'static,
+        F: Fn(Socket, &str, &Args) + Send + Sync + 'static,
     {
         self.handlers().any.push(Arc::new(handler));
     }
@@ -494,7 +511,7 @@ impl Socket {
     /// As [`Socket::on_any`], placed before the others.
     pub fn prepend_any<F>(&self, handler: F)
     where
-        F: Fn(&Socket, &str, &Args) + Send + Sync + 'static,
+        F: Fn(Socket, &str, &Args) + Send + Sync + 'static,
     {
         self.handlers().any.insert(0, Arc::new(handler));
     }
@@ -507,7 +524,7 @@ impl Socket {
     /// A handler called for every outgoing event of this socket.
     pub fn on_any_outgoing<F>(&self, handler: F)
     where
-        F: Fn(&Socket, &str, &Args) + Send + Sync + 'static,
+        F: Fn(Socket, &str, &Args) + Send + Sync + 'static,
     {
         self.handlers().any_outgoing.push(Arc::new(handler));
     }
@@ -517,15 +534,18 @@ impl Socket {
     /// handlers. Nothing is sent to the client.
     pub fn use_packet<F>(&self, middleware: F)
     where
-        F: Fn(&Socket, &str, &Args) -> Result<(), String> + Send + Sync + 'static,
+        F: Fn(Socket, &str, &Args) -> Result<(), String> + Send + Sync + 'static,
     {
         self.handlers().middleware.push(Arc::new(middleware));
     }
 
-    /// A handler for the socket's `error` event (errors of per-packet middleware).
+    /// A handler for the socket's `error` event: the refusals of per-packet middleware
+    /// ([`Socket::use_packet`]), and the arguments of an event that did not fit a handler
+    /// that does not take them as a `Result` (see [`Socket::on`]), as
+    /// ``event "m": integer 42: invalid type: integer `42`, expected a string``.
     pub fn on_error<F>(&self, handler: F)
     where
-        F: Fn(&Socket, &str) + Send + Sync + 'static,
+        F: Fn(Socket, &str) + Send + Sync + 'static,
     {
         self.handlers().error.push(Arc::new(handler));
     }
@@ -533,7 +553,7 @@ impl Socket {
     /// A handler called when the socket is about to disconnect; its rooms are still readable.
     pub fn on_disconnecting<F>(&self, handler: F)
     where
-        F: Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
+        F: Fn(Socket, DisconnectReason) + Send + Sync + 'static,
     {
         self.handlers().disconnecting.push(Arc::new(handler));
     }
@@ -541,7 +561,7 @@ impl Socket {
     /// A handler called when the socket has disconnected.
     pub fn on_disconnect<F>(&self, handler: F)
     where
-        F: Fn(&Socket, DisconnectReason) + Send + Sync + 'static,
+        F: Fn(Socket, DisconnectReason) + Send + Sync + 'static,
     {
         self.handlers().disconnect.push(Arc::new(handler));
     }
@@ -693,7 +713,7 @@ impl Socket {
                 args.0.remove(0);
             }
             for f in outgoing {
-                f(self, event, &args);
+                f(self.clone(), event, &args);
             }
         }
         Ok(Packet::event(self.ns_name(), payload, ack))
@@ -831,7 +851,7 @@ impl Socket {
         let Some(event) = payload.event_name().map(|e| e.into_owned()) else {
             return;
         };
-        tracing::trace!(target: "socketio::packet", sid = %self.id(), %event, "event");
+        tracing::trace!(target: "socketio::packet", socket = %self.id(), %event, "event");
         let (middleware, any, handlers) = {
             let h = self.handlers();
             (
@@ -857,20 +877,17 @@ impl Socket {
                 attachments.clone(),
             ));
             for f in any {
-                if guard::call(site, || f(self, &event, &args)).is_none() {
+                if guard::call(site, || f(self.clone(), &event, &args)).is_none() {
                     return self.0.client.abort();
                 }
             }
             for m in middleware {
-                let Some(result) = guard::call(site, || m(self, &event, &args)) else {
+                let Some(result) = guard::call(site, || m(self.clone(), &event, &args)) else {
                     return self.0.client.abort();
                 };
                 if let Err(e) = result {
-                    let error = self.handlers().error.clone();
-                    for f in error {
-                        if guard::call(site, || f(self, &e)).is_none() {
-                            return self.0.client.abort();
-                        }
+                    if guard::call(site, || self.report_error(&e)).is_none() {
+                        return self.0.client.abort();
                     }
                     return;
                 }
@@ -891,11 +908,24 @@ impl Socket {
         }
     }
 
+    fn has_error_handlers(&self) -> bool {
+        !self.handlers().error.is_empty()
+    }
+
+    /// Calls the `error` handlers with `message` (a panic in one propagates: the caller runs
+    /// this inside its guard).
+    fn report_error(&self, message: &str) {
+        let error = self.handlers().error.clone();
+        for f in error {
+            f(self.clone(), message);
+        }
+    }
+
     /// Where this socket's user code runs, for the panic log.
     pub(crate) fn site<'a>(&'a self, what: &'a str) -> Site<'a> {
         Site {
             nsp: self.ns_name(),
-            sid: self.id(),
+            socket: self.id(),
             what,
         }
     }
@@ -906,20 +936,21 @@ impl Socket {
         if !self.0.connected.swap(false, Ordering::AcqRel) {
             return;
         }
-        tracing::debug!(target: "socketio::socket", sid = %self.id(), nsp = %self.ns_name(), %reason, "disconnect");
+        tracing::debug!(target: "socketio::socket", socket = %self.id(), nsp = %self.ns_name(), %reason, "disconnect");
         // A panic in a handler here still lets the socket leave everything; the connection
         // closes after.
         let mut panicked = false;
         let disconnecting = self.handlers().disconnecting.clone();
         for f in disconnecting {
-            panicked |= guard::call(self.site("disconnecting"), || f(self, reason)).is_none();
+            panicked |=
+                guard::call(self.site("disconnecting"), || f(self.clone(), reason)).is_none();
         }
         panicked |= !self.0.ns.remove(self);
         self.0.client.remove(self.ns_name());
         self.0.acks.clear();
         let disconnect = std::mem::take(&mut self.handlers().disconnect);
         for f in disconnect {
-            panicked |= guard::call(self.site("disconnect"), || f(self, reason)).is_none();
+            panicked |= guard::call(self.site("disconnect"), || f(self.clone(), reason)).is_none();
         }
         // Handlers may hold clones of this socket: drop them so nothing outlives it.
         *self.handlers() = Handlers::default();
