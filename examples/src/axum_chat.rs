@@ -15,7 +15,9 @@
 //!   `socket.data`, which `fetch_sockets` shows on every node);
 //! - the events below, their arguments bound to Rust types as Node binds them to parameters:
 //!   arguments of another shape skip the handler (and leave its ack unanswered) without
-//!   dropping the connection, and values out of bounds are answered with an error in the ack;
+//!   dropping the connection, except for `message`, whose handler takes a
+//!   `Result<_, BindError>` and answers `{ error: "bad arguments", detail }`; values out of
+//!   bounds are answered with an error in the ack;
 //! - a `stats` broadcast every [`Options::stats_every`], stopped at shutdown;
 //! - the shutdown order for axum: the stats task, then Socket.IO (`io.close()`: every client is
 //!   told), then axum's graceful shutdown.
@@ -54,7 +56,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use socketio::{AckSender, MiddlewareError, RoomEvent, Server, Socket};
+use socketio::{AckSender, BindError, MiddlewareError, RoomEvent, Server, Socket};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -256,9 +258,18 @@ pub fn socketio_server() -> Server {
             reply(ack, leave(&socket, room));
         });
         // Node: socket.on("message", (room, text, ack) => ...)
-        socket.on("message", |socket, (room, text): (String, String), ack| {
-            reply(ack, message(&socket, room, text));
-        });
+        // Arguments of another shape reach this handler as `Err` (it takes the `Result`), so
+        // the client's ack is answered; the other handlers are skipped for them.
+        socket.on(
+            "message",
+            |socket, args: Result<(String, String), BindError>, ack| match args {
+                Ok((room, text)) => reply(ack, message(&socket, room, text)),
+                Err(e) => reply(
+                    ack,
+                    Err(json!({ "error": "bad arguments", "detail": e.to_string() })),
+                ),
+            },
+        );
         socket.on("typing", |socket, room: String, _ack| {
             typing(&socket, &room)
         });
@@ -268,8 +279,8 @@ pub fn socketio_server() -> Server {
         });
         // Node: socket.on("disconnecting", (reason) => socket.rooms)
         socket.on_disconnecting(|socket, reason| {
-            let user = user_name(socket);
-            for room in chat_rooms(socket) {
+            let user = user_name(&socket);
+            for room in chat_rooms(&socket) {
                 let notice = json!({ "room": &*room, "user": user, "reason": reason.as_str() });
                 let _ = socket.to(room).emit("left", &notice);
             }

@@ -154,9 +154,16 @@ async fn every_flow_with_real_clients() {
         assert_eq!(r["notInRoom"], json!({"error": "not in room"}), "{r}");
         assert!(r["maxMessage"]["id"].as_u64().unwrap() > second, "{r}");
 
-        // Arguments of the wrong shape skip the handler (no ack, nothing sent to the room);
-        // the connection stays and the next event is answered.
-        assert_eq!(r["wrongShapeAck"], json!({"timeout": true}), "{r}");
+        // Arguments of the wrong shape skip a handler (no ack, nothing sent to the room), or
+        // reach one that takes the `Result` as `Err`, which answers; the connection stays and
+        // the next event is answered.
+        assert_eq!(r["wrongShapeAck"]["error"], "bad arguments", "{r}");
+        assert_eq!(
+            r["wrongShapeAck"]["detail"],
+            "2 arguments: string of 7 bytes, object of 1 keys: invalid type: map, expected a string",
+            "{r}"
+        );
+        assert_eq!(r["wrongShapeJoinAck"], json!({"timeout": true}), "{r}");
         assert_eq!(r["afterWrongShape"]["name"], "alice", "{r}");
         assert_eq!(r["aliceStillConnected"], true, "{r}");
         assert_eq!(

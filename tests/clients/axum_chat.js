@@ -151,12 +151,13 @@ async function flows() {
   out.notInRoom = await ask(carol, "message", "general", "let me in");
   out.maxMessage = await ask(alice, "message", "general", "y".repeat(config.maxText));
 
-  // Wrong shapes: each handler is skipped; the connection stays.
+  // Wrong shapes: each handler is skipped (message's answers the ack); the connection stays.
   alice.emit("message", 42);
   alice.emit("join", { room: "general" });
   alice.emit("message", "general");
   alice.emit("typing");
-  out.wrongShapeAck = await askQuiet(alice, "message", "general", { text: "an object" });
+  out.wrongShapeAck = await ask(alice, "message", "general", { text: "an object" });
+  out.wrongShapeJoinAck = await askQuiet(alice, "join", { room: "general" });
   out.afterWrongShape = await ask(alice, "whoami");
   out.aliceStillConnected = alice.connected;
   await ask(bob, "whoami");

@@ -286,6 +286,12 @@ impl Writer {
         !self.pending.is_empty() || self.unflushed
     }
 
+    /// Nothing is waiting for the socket but what was queued for the next deferred flush:
+    /// the peer keeps up (see [`Socket::is_writable`](crate::Socket::is_writable)).
+    pub(crate) fn keeping_up(&self) -> bool {
+        !self.busy() || self.deferred
+    }
+
     pub(crate) fn blocked_since(&self) -> Option<Instant> {
         self.blocked_since
     }

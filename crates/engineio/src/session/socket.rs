@@ -65,8 +65,9 @@ impl Socket {
     }
 
     /// Whether a message sent now would go out at once: a poll is waiting (polling), or
-    /// nothing is queued or being written (WebSocket). Socket.IO's `volatile` drops messages
-    /// for sockets that are not.
+    /// nothing is waiting for the socket to take it (WebSocket: frames queued a moment ago for
+    /// the next coalesced write do not count, a write the socket has not taken does).
+    /// Socket.IO's `volatile` drops messages for sockets that are not.
     pub fn is_writable(&self) -> bool {
         let st = self.0.lock();
         if st.closed.is_some() {
@@ -80,7 +81,7 @@ impl Socket {
                         .0
                         .ws_out
                         .get()
-                        .map_or(true, |o| !o.writer.lock().busy())
+                        .map_or(true, |o| o.writer.lock().keeping_up())
             }
         }
     }

@@ -94,7 +94,7 @@ async fn accept(
     match WsConn::accept(on_upgrade, deflate_threshold, slot, limits).await {
         Ok(conn) => Some(conn),
         Err(e) => {
-            tracing::debug!(target: "engineio::session", sid = %session.sid, error = %e, "websocket upgrade failed");
+            tracing::debug!(target: "engineio::session", session = %session.sid, error = %e, "websocket upgrade failed");
             None
         }
     }
@@ -187,11 +187,11 @@ fn abort_probe(session: &SessionInner) {
 async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: oneshot::Receiver<()>) {
     session.lock().proto.upgrade_started(Instant::now());
     session.notify.notify_one();
-    tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade probe started");
+    tracing::debug!(target: "engineio::session", session = %session.sid, "upgrade probe started");
     loop {
         let msg = tokio::select! {
             _ = &mut abort => {
-                tracing::debug!(target: "engineio::session", sid = %session.sid, "upgrade aborted");
+                tracing::debug!(target: "engineio::session", session = %session.sid, "upgrade aborted");
                 conn.close(None, Duration::from_secs(1)).await;
                 return;
             }
@@ -242,7 +242,7 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
                     st.probe_abort = None;
                     st.upgrade_tx.take()
                 };
-                tracing::debug!(target: "engineio::session", sid = %session.sid, "upgraded to websocket");
+                tracing::debug!(target: "engineio::session", session = %session.sid, "upgraded to websocket");
                 let callbacks = std::mem::take(
                     &mut *session.on_upgrade.lock().unwrap_or_else(|e| e.into_inner()),
                 );

@@ -774,15 +774,18 @@ impl Socket {
         Ok(())
     }
 
-    /// Leaves `room`.
+    /// Leaves `room` (any room type [`join`](Socket::join) takes).
     ///
     /// ```no_run
-    /// # fn f(socket: socketio::Socket) {
+    /// # fn f(socket: socketio::Socket, name: String) {
     /// socket.leave("room 237");
+    /// socket.leave(&name);
+    /// socket.leave(name);
     /// # }
     /// ```
-    pub fn leave(&self, room: &str) {
-        let events = self.0.ns.0.rooms.del(self.id_arc(), room);
+    pub fn leave(&self, room: impl crate::IntoRoom) {
+        let room = room.into_room();
+        let events = self.0.ns.0.rooms.del(self.id_arc(), &room);
         if !self.0.ns.room_events(events) {
             self.0.client.abort();
         }
