@@ -1,9 +1,12 @@
 //! Disconnect reasons as Node's server gives them (API-1 item 7), for a WebSocket that ends
 //! in each way a real deployment sees: a client process killed, the TCP connection closed or
 //! reset without a close frame (a cut network, a killed tab), a close frame, and a frame that
-//! breaks the protocol. Node (engine.io over `ws`) reports every end without a close frame as
-//! `transport close` (`ws` emits `close` with code 1006), and a protocol violation as
-//! `transport error` (`ws` emits `error` first).
+//! breaks the protocol; a client that stops answering (a network cut without a reset, here a
+//! frozen process) and the server closing. Node (engine.io over `ws`) reports every end without a
+//! close frame as `transport close` (`ws` emits `close` with code 1006), a protocol violation as
+//! `transport error` (`ws` emits `error` first), a peer silent past `pingInterval +
+//! pingTimeout` as `ping timeout`, and `io.close()` as `server shutting down` (the client,
+//! which gets no Socket.IO DISCONNECT from Node's `io.close()`, sees `transport close`).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 #[path = "sio_common/mod.rs"]
@@ -40,6 +43,80 @@ async fn server() -> (
     });
     let addr = io.listen("127.0.0.1:0").await.unwrap();
     (io, addr, rx)
+}
+
+/// As [`server`], with a heartbeat of 300 ms + 200 ms.
+async fn fast_heartbeat_server() -> (
+    Server,
+    SocketAddr,
+    mpsc::UnboundedReceiver<(String, String)>,
+) {
+    let engine = engineio::EngineConfig::builder()
+        .ping_interval(Duration::from_millis(300))
+        .ping_timeout(Duration::from_millis(200))
+        .build();
+    let io = Server::with_config(socketio::ServerConfig::builder().engine(engine).build());
+    let (tx, rx) = mpsc::unbounded_channel();
+    io.on_connection(move |socket| {
+        let tx = tx.clone();
+        socket.on_disconnect(move |s, reason| {
+            let _ = tx.send((s.id().to_owned(), reason.as_str().to_owned()));
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    (io, addr, rx)
+}
+
+/// A client that stops answering pings (its process frozen: a network cut that sends no
+/// reset) is a `ping timeout`, on either transport.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_client_is_a_ping_timeout() {
+    with_timeout(LIMIT, async {
+        let (io, addr, mut rx) = fast_heartbeat_server().await;
+        for transport in ["websocket", "polling"] {
+            let mut client = ClientProcess::node(
+                "sio_hold.js",
+                &json!({ "url": format!("http://{addr}"), "transports": [transport] }),
+            );
+            let ready = client.expect("READY", Duration::from_secs(30)).await;
+            let id = ready["id"].as_str().unwrap().to_owned();
+            client.signal("STOP").await;
+            // Node: "ping timeout".
+            assert_eq!(reason_of(&mut rx, &id).await, "ping timeout", "{transport}");
+            client.signal("CONT").await;
+            client.kill().await;
+        }
+        io.close().await;
+    })
+    .await;
+}
+
+/// `io.close()`: the server's sockets disconnect with `server shutting down`, the client sees
+/// `transport close`, as with Node's server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_server_is_server_shutting_down() {
+    with_timeout(LIMIT, async {
+        for transport in ["websocket", "polling"] {
+            let (io, addr, mut rx) = server().await;
+            let mut client = ClientProcess::node(
+                "sio_hold.js",
+                &json!({ "url": format!("http://{addr}"), "transports": [transport] }),
+            );
+            let ready = client.expect("READY", Duration::from_secs(30)).await;
+            let id = ready["id"].as_str().unwrap().to_owned();
+            io.close().await;
+            // Node: "server shutting down" on the server, "transport close" on the client.
+            assert_eq!(
+                reason_of(&mut rx, &id).await,
+                "server shutting down",
+                "{transport}"
+            );
+            let seen = client.expect("DISCONNECT", Duration::from_secs(10)).await;
+            assert_eq!(seen["reason"], "transport close", "{transport}");
+            client.kill().await;
+        }
+    })
+    .await;
 }
 
 /// The reason `id` disconnected with, waiting at most 10 s.

@@ -1,6 +1,7 @@
 // A real socket.io-client 4.x socket that connects and then holds its connection until it is
 // killed (examples/tests/socketio_close_reasons.rs kills it with SIGKILL, as a crashed process
-// or a killed tab). Prints `READY {"id": ...}` once connected.
+// or a killed tab, or freezes it with SIGSTOP, as a cut network). Prints `READY {"id": ...}`
+// once connected and `DISCONNECT {"reason": ...}` when it is disconnected.
 //
 //   node tests/clients/sio_hold.js '{"url":"http://127.0.0.1:3000","transports":["websocket"]}'
 "use strict";
@@ -15,6 +16,9 @@ const socket = io(config.url, {
 });
 socket.on("connect", () => {
   process.stdout.write(`READY ${JSON.stringify({ id: socket.id })}\n`);
+});
+socket.on("disconnect", (reason) => {
+  process.stdout.write(`DISCONNECT ${JSON.stringify({ reason })}\n`);
 });
 socket.on("connect_error", (e) => {
   process.stdout.write(`RESULT ${JSON.stringify({ ok: false, error: e.message })}\n`);

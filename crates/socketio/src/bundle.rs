@@ -7,12 +7,15 @@
 //! `W/` + it gets a bare `304`; `Cache-Control: public, max-age=0`; br, gzip or deflate as the
 //! `accepts` package ranks the client's `Accept-Encoding` (negotiator 0.6.3).
 //!
-//! The bundle is not part of this crate: `scripts/fetch-client.sh` puts it in
+//! The bundle is not part of this crate: an app installs the npm package (`npm install
+//! socket.io-client@4.8.4` puts it in `node_modules/socket.io-client`, found there from the
+//! working directory), and this repository's `scripts/fetch-client.sh` puts it in
 //! `.cache/socket.io-client/package` (see [`ServerConfig::client_dir`](crate::ServerConfig)).
 //! Files are read once, when the server is attached (or at the first request), and each
 //! compressed form is made once, on first demand, off the async threads.
 
 use std::collections::HashMap;
+#[cfg(feature = "bundle-compression")]
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -20,8 +23,8 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 
-/// The command that fetches the bundle, named in the 404 and the startup warning.
-const FETCH_COMMAND: &str = "bash scripts/fetch-client.sh";
+/// How to install the bundle, in the app's terms, named in the 404 and the startup warning.
+const FETCH_COMMAND: &str = "run `npm install socket.io-client@4.8.4` in the app's directory (in this repository: `bash scripts/fetch-client.sh`)";
 
 /// The files served, as in Node's `clientPathRegex` for the files `socket.io-client` ships.
 pub(crate) const FILES: [&str; 8] = [
@@ -36,6 +39,8 @@ pub(crate) const FILES: [&str; 8] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// Without `bundle-compression` no form is served, and none is made.
+#[cfg_attr(not(feature = "bundle-compression"), allow(dead_code))]
 enum Encoding {
     Brotli,
     Gzip,
@@ -43,8 +48,15 @@ enum Encoding {
 }
 
 impl Encoding {
-    const PROVIDED: [Encoding; 3] = [Encoding::Brotli, Encoding::Gzip, Encoding::Deflate];
-    const NAMES: [&'static str; 3] = ["br", "gzip", "deflate"];
+    /// The compressed forms served (none without the `bundle-compression` feature).
+    #[cfg(feature = "bundle-compression")]
+    const PROVIDED: &'static [Encoding] = &[Encoding::Brotli, Encoding::Gzip, Encoding::Deflate];
+    #[cfg(feature = "bundle-compression")]
+    const NAMES: &'static [&'static str] = &["br", "gzip", "deflate"];
+    #[cfg(not(feature = "bundle-compression"))]
+    const PROVIDED: &'static [Encoding] = &[];
+    #[cfg(not(feature = "bundle-compression"))]
+    const NAMES: &'static [&'static str] = &[];
 
     fn name(self) -> &'static str {
         match self {
@@ -54,6 +66,14 @@ impl Encoding {
         }
     }
 
+    #[cfg(not(feature = "bundle-compression"))]
+    fn compress(self, _data: &[u8]) -> std::io::Result<Vec<u8>> {
+        Err(std::io::Error::other(
+            "built without the bundle-compression feature",
+        ))
+    }
+
+    #[cfg(feature = "bundle-compression")]
     fn compress(self, data: &[u8]) -> std::io::Result<Vec<u8>> {
         match self {
             Encoding::Brotli => {
@@ -123,7 +143,7 @@ impl ClientFiles {
                         target: "socketio::client_bundle",
                         dir = %self.dir.display(),
                         error = %e,
-                        "socket.io client bundle not found; `{FETCH_COMMAND}` fetches it (or set client_dir / SOCKETIO_CLIENT_DIR, or serve_client(false))"
+                        "socket.io client bundle not found: {FETCH_COMMAND}, or set client_dir / SOCKETIO_CLIENT_DIR, or serve_client(false)"
                     );
                     None
                 }
@@ -138,9 +158,8 @@ impl ClientFiles {
         parts: http::request::Parts,
     ) -> Response<Bytes> {
         let Some(bundle) = self.bundle() else {
-            let body = format!(
-                "socket.io client bundle not installed on this server: run `{FETCH_COMMAND}`\n"
-            );
+            let body =
+                format!("socket.io client bundle not installed on this server: {FETCH_COMMAND}\n");
             return plain(StatusCode::NOT_FOUND, body);
         };
         let Some(file) = bundle.files.get(name).cloned() else {
@@ -157,7 +176,7 @@ impl ClientFiles {
         }
         // negotiator 0.6.3 `preferredEncodings(accept, ["br", "gzip", "deflate"])[0]`, as
         // socket.io's `serveFile`; the same negotiator as the engine's polling compression.
-        let encoding = engineio::preferred_encoding(&parts.headers, &Encoding::NAMES)
+        let encoding = engineio::preferred_encoding(&parts.headers, Encoding::NAMES)
             .map(|i| Encoding::PROVIDED[i]);
         let body = match encoding {
             None => file.raw.clone(),

@@ -36,8 +36,10 @@ pub struct ServerConfig {
     pub serve_client: bool,
     /// Ours: the folder of the `socket.io-client` npm package whose `dist/` is served (it holds
     /// `package.json`, whose version is the `ETag`). Default: the `SOCKETIO_CLIENT_DIR`
-    /// environment variable when set, else `.cache/socket.io-client/package` in this
-    /// repository, which `scripts/fetch-client.sh` fills. Node serves its own copy.
+    /// environment variable when set; else `node_modules/socket.io-client` under the working
+    /// directory when it holds the bundle (`npm install socket.io-client@4.8.4` in the app's
+    /// directory); else this repository's `.cache/socket.io-client/package`, which its
+    /// `scripts/fetch-client.sh` fills. Node serves its own copy.
     pub client_dir: PathBuf,
     /// `cleanupEmptyChildNamespaces`: default false. Remove a dynamic child namespace (see
     /// [`Server::of_regex`](crate::Server::of_regex)) when its last socket leaves (ours: also
@@ -51,13 +53,17 @@ pub struct ServerConfig {
 
 /// Where the served client bundle is looked for when no `client_dir` is set.
 pub(crate) fn default_client_dir() -> PathBuf {
-    match std::env::var_os("SOCKETIO_CLIENT_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../.cache/socket.io-client/package"
-        )),
+    if let Some(dir) = std::env::var_os("SOCKETIO_CLIENT_DIR") {
+        return PathBuf::from(dir);
     }
+    let installed = PathBuf::from("node_modules/socket.io-client");
+    if installed.join("dist/socket.io.min.js").is_file() {
+        return installed;
+    }
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../.cache/socket.io-client/package"
+    ))
 }
 
 impl Default for ServerConfig {

@@ -43,7 +43,7 @@
 //! | acks both ways, with timeouts | [`AckSender`], [`Socket::emit_with_ack`], [`TimeoutOperator`] | callbacks, `emitWithAck` |
 //! | binary | `bytes::Bytes` anywhere in the data | `Buffer` |
 //! | clusters | [`Adapter`], [`AdapterFactory`] | adapters |
-//! | served client bundle | [`ServerConfig::serve_client`] (`scripts/fetch-client.sh` installs it) | `serveClient` |
+//! | served client bundle | [`ServerConfig::serve_client`] (`npm install socket.io-client@4.8.4` provides it) | `serveClient` |
 //! | hyper, axum | [`Server::layer`], [`Server::attach`], [`Server::listen`] | `attach(httpServer)` |
 //!
 //! `docs/API.md` maps every item of the socket.io 2.x server API to this crate.
@@ -51,9 +51,12 @@
 //! # The client bundle
 //! With `serve_client` on (the default), `GET /socket.io/socket.io.js` (and `.min.js`,
 //! `.msgpack.min.js`, `.esm.min.js`, their `.map`s) serves socket.io-client 4.8.4 from
-//! [`ServerConfig::client_dir`]. It is not part of this crate: run `bash
-//! scripts/fetch-client.sh` once (it fills `.cache/socket.io-client/package`), or point
-//! `SOCKETIO_CLIENT_DIR` at an unpacked `socket.io-client` package. Without it the server logs a
+//! [`ServerConfig::client_dir`]. It is not part of this crate: run `npm install
+//! socket.io-client@4.8.4` in your app's directory (the server finds
+//! `node_modules/socket.io-client` from its working directory), or point
+//! `SOCKETIO_CLIENT_DIR` (or `client_dir`) at an unpacked `socket.io-client` package. In this
+//! repository, `bash scripts/fetch-client.sh` fills `.cache/socket.io-client/package`, the
+//! last place looked at. Without it the server logs a
 //! warning naming that command when attached, and answers the bundle's URLs with a 404 that
 //! names it too.
 //!
@@ -116,6 +119,11 @@ mod service;
 /// The guide: Socket.IO 4.x in Rust, for someone who knows the Node server.
 #[doc = include_str!("guide.md")]
 pub mod guide {}
+
+// The README's quick start is compiled with the doc tests, so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
 
 pub use adapter::{
     Adapter, AdapterError, AdapterFactory, BroadcastFlags, BroadcastOptions, ClusterPacket,

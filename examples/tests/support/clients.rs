@@ -117,6 +117,18 @@ impl ClientProcess {
         let _ = self.child.kill().await;
     }
 
+    /// Sends the process `signal` (`"STOP"`, `"CONT"`...) with `kill(1)`.
+    pub async fn signal(&self, signal: &str) {
+        if let Some(pid) = self.child.id() {
+            let status = tokio::process::Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(pid.to_string())
+                .status()
+                .await;
+            assert!(status.is_ok_and(|s| s.success()), "kill -{signal} {pid}");
+        }
+    }
+
     fn output(&self) -> String {
         self.output.lock().map(|s| s.clone()).unwrap_or_default()
     }
