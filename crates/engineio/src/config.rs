@@ -451,9 +451,11 @@ pub struct ServeConfig {
     /// The most header fields in a request head (hyper's `max_headers`). Default 100, hyper's;
     /// past it hyper answers `431`.
     pub max_headers: usize,
-    /// HTTP/2: the largest decoded header list (`SETTINGS_MAX_HEADER_LIST_SIZE`). Default 64 KiB.
+    /// HTTP/2 (the `http2` feature; unused without it): the largest decoded header list
+    /// (`SETTINGS_MAX_HEADER_LIST_SIZE`). Default 64 KiB.
     pub http2_max_header_list_size: u32,
-    /// HTTP/2: the most concurrent streams per connection. Default 200.
+    /// HTTP/2 (the `http2` feature; unused without it): the most concurrent streams per
+    /// connection. Default 200.
     pub http2_max_concurrent_streams: u32,
 }
 

@@ -53,6 +53,11 @@
 //! session's transport and protocol (3), then for a handshake the method (2) and the
 //! WebSocket/upgrade match (3), `origins` and `allow_request` (4), and the protocol (5).
 //!
+//! # Cargo features
+//! - `http2` (default): the standalone server ([`serve`], [`serve_with`]) speaks HTTP/2 beside
+//!   HTTP/1.1 on the same port. Without it, HTTP/1.1 only, and `h2` is not built. Mounted as a
+//!   tower service in an app's own server, the app's server decides.
+//!
 //! # Logging
 //! `tracing` targets under `engineio`: `RUST_LOG=engineio=debug` shows handshakes, upgrades and
 //! closes with their reasons (Node's `DEBUG=engine*`), `trace` shows packets.

@@ -60,6 +60,16 @@
 //! warning naming that command when attached, and answers the bundle's URLs with a 404 that
 //! names it too.
 //!
+//! # Cargo features
+//! Both on by default:
+//! - `bundle-compression`: the served client bundle in the br, gzip and deflate forms the
+//!   client's `Accept-Encoding` asks for, as Node serves it (brotli and flate2). Without it,
+//!   the bundle is served uncompressed.
+//! - `http2`: [`Server::listen`] speaks HTTP/2 beside HTTP/1.1 (engineio's `http2`). Without
+//!   it, HTTP/1.1 only. Behind an app's own hyper or axum server, that server decides.
+//!
+//! `default-features = false` drops both; the protocol, transports and API are the same.
+//!
 //! # Logging
 //! `tracing` targets under `socketio`: `RUST_LOG=socketio=debug` shows namespace creation,
 //! connects, refusals and disconnects with their reasons (Node's `DEBUG=socket.io*`); `trace`
