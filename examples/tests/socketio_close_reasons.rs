@@ -27,35 +27,30 @@ use tokio_tungstenite::WebSocketStream;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// A server whose sockets report `(id, reason)` when they disconnect.
-async fn server() -> (
+/// What a server of these tests returns: the server, its address, and `(id, reason)` for
+/// every socket that disconnects.
+type Reporting = (
     Server,
     SocketAddr,
     mpsc::UnboundedReceiver<(String, String)>,
-) {
-    let io = Server::new();
-    let (tx, rx) = mpsc::unbounded_channel();
-    io.on_connection(move |socket| {
-        let tx = tx.clone();
-        socket.on_disconnect(move |s, reason| {
-            let _ = tx.send((s.id().to_owned(), reason.as_str().to_owned()));
-        });
-    });
-    let addr = io.listen("127.0.0.1:0").await.unwrap();
-    (io, addr, rx)
+);
+
+/// A server whose sockets report `(id, reason)` when they disconnect.
+async fn server() -> Reporting {
+    server_with(socketio::ServerConfig::default()).await
 }
 
 /// As [`server`], with a heartbeat of 300 ms + 200 ms.
-async fn fast_heartbeat_server() -> (
-    Server,
-    SocketAddr,
-    mpsc::UnboundedReceiver<(String, String)>,
-) {
+async fn fast_heartbeat_server() -> Reporting {
     let engine = engineio::EngineConfig::builder()
         .ping_interval(Duration::from_millis(300))
         .ping_timeout(Duration::from_millis(200))
         .build();
-    let io = Server::with_config(socketio::ServerConfig::builder().engine(engine).build());
+    server_with(socketio::ServerConfig::builder().engine(engine).build()).await
+}
+
+async fn server_with(config: socketio::ServerConfig) -> Reporting {
+    let io = Server::with_config(config);
     let (tx, rx) = mpsc::unbounded_channel();
     io.on_connection(move |socket| {
         let tx = tx.clone();
