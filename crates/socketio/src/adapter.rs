@@ -21,6 +21,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::handshake::Handshake;
+
+pub(crate) mod recovery;
 use crate::Room;
 
 /// Which sockets an operation targets: Node's `BroadcastOptions`.
@@ -243,6 +245,18 @@ pub trait Adapter: Send + Sync + 'static {
     /// get them on the returned stream, which ends when all nodes have answered or the
     /// adapter gives up; the caller applies its own timeout.
     fn publish(&self, request: ClusterRequest) -> Result<Responses, AdapterError>;
+
+    /// Where this namespace keeps sessions and packets for connection state recovery, called
+    /// once when the namespace is made with recovery on. `None` by default, as Node's base
+    /// adapter: recovery stays off for the namespace (every reconnect is a fresh session).
+    /// [`LocalAdapter`] returns a [`MemorySessionStore`](recovery::MemorySessionStore).
+    fn session_store(
+        &self,
+        config: &crate::config::ConnectionStateRecovery,
+    ) -> Option<Arc<dyn recovery::SessionStore>> {
+        let _ = config;
+        None
+    }
 }
 
 /// Makes the adapter of each namespace (Node's `adapter` option).
@@ -272,6 +286,13 @@ impl Adapter for LocalAdapter {
     fn publish(&self, _request: ClusterRequest) -> Result<Responses, AdapterError> {
         let (_tx, rx) = mpsc::unbounded_channel();
         Ok(rx)
+    }
+
+    fn session_store(
+        &self,
+        config: &crate::config::ConnectionStateRecovery,
+    ) -> Option<Arc<dyn recovery::SessionStore>> {
+        Some(Arc::new(recovery::MemorySessionStore::new(*config)))
     }
 }
 

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use engineio::Message;
 use serde_json::Value;
-use socketio_protocol::{Decoder, DecoderLimits, Packet, PacketData, ProtocolRevision};
+use socketio_protocol::{Decoder, DecoderLimits, Packet, PacketData, Payload, ProtocolRevision};
 
+use crate::adapter::recovery::RecoveredSession;
 use crate::error::EmitError;
 use crate::guard::{self, Site};
-use crate::namespace::Namespace;
-use crate::socket::{DisconnectReason, Socket};
+use crate::namespace::{Namespace, Recovery};
+use crate::socket::{DisconnectReason, Socket, SocketRecovery};
 use crate::wire::{framed_text, Truncated, Wire};
 
 /// The options a client runs with, read from the server when its session opens.
@@ -342,17 +343,118 @@ impl Client {
     }
 
     fn connect_to(self: &Arc<Self>, ns: Namespace, nsp: String, auth: Value) {
-        let id: Arc<str> = match self.rev {
-            ProtocolRevision::V5 => Arc::from(engineio::Sid::generate().as_str()),
-            ProtocolRevision::V4 if nsp == "/" => Arc::from(self.conn.id().as_str()),
-            ProtocolRevision::V4 => Arc::from(format!("{nsp}#{}", self.conn.id()).as_str()),
-        };
-        let socket = Socket::new(id, ns.clone(), self.clone(), auth);
         // The namespace counts this client as joining (taken by `resolve`) until the attempt
         // ends, so an empty dynamic child is not removed under it.
         let joining = Joining(ns.clone());
-        if !ns.has_middleware() {
-            self.finish_connect(socket);
+        let recovery = match self.rev {
+            ProtocolRevision::V5 => ns.recovery(),
+            ProtocolRevision::V4 => None,
+        };
+        let Some(recovery) = recovery else {
+            return self.connect_socket(ns, nsp, auth, None, joining);
+        };
+        // A 4.x client that had a session sends it back: `{pid, offset}` (both strings).
+        let claim = match (auth.get("pid"), auth.get("offset")) {
+            (Some(Value::String(pid)), Some(Value::String(offset))) => {
+                Some((pid.clone(), offset.clone()))
+            }
+            _ => None,
+        };
+        let Some((pid, offset)) = claim else {
+            return self.connect_socket(ns, nsp, auth, Some((recovery, None)), joining);
+        };
+        self.state().connecting.insert(nsp.clone());
+        let client = self.clone();
+        tokio::spawn(async move {
+            let site = Site {
+                nsp: &nsp,
+                socket: "",
+                what: "session restore",
+            };
+            let restore = recovery.store.restore(&pid, &offset);
+            let Some(restored) = guard::call_async(site, restore).await else {
+                client.state().connecting.remove(&nsp);
+                client.attempt_ended(joining);
+                return client.abort();
+            };
+            client.state().connecting.remove(&nsp);
+            if restored.is_none() {
+                tracing::debug!(target: "socketio::namespace", session = %client.conn.id(), %nsp, "session not recovered: a fresh one");
+            }
+            client.connect_socket(ns, nsp, auth, Some((recovery, restored)), joining);
+        });
+    }
+
+    /// Makes the socket (fresh, or taking over a restored session), runs the middleware
+    /// unless a recovery skips it, then joins.
+    fn connect_socket(
+        self: &Arc<Self>,
+        ns: Namespace,
+        nsp: String,
+        auth: Value,
+        recovery: Option<(Arc<Recovery>, Option<RecoveredSession>)>,
+        joining: Joining,
+    ) {
+        let fresh_id = || -> Arc<str> {
+            match self.rev {
+                ProtocolRevision::V5 => Arc::from(engineio::Sid::generate().as_str()),
+                ProtocolRevision::V4 if nsp == "/" => Arc::from(self.conn.id().as_str()),
+                ProtocolRevision::V4 => Arc::from(format!("{nsp}#{}", self.conn.id()).as_str()),
+            }
+        };
+        let (socket, replay) = match recovery {
+            None => (
+                Socket::new(
+                    fresh_id(),
+                    ns.clone(),
+                    self.clone(),
+                    auth,
+                    None,
+                    Value::Null,
+                ),
+                None,
+            ),
+            Some((recovery, None)) => {
+                let info = SocketRecovery {
+                    pid: engineio::Sid::generate().as_str().into(),
+                    joined_at: recovery.store.position(),
+                    recovered: false,
+                };
+                let socket = Socket::new(
+                    fresh_id(),
+                    ns.clone(),
+                    self.clone(),
+                    auth,
+                    Some(info),
+                    Value::Null,
+                );
+                (socket, None)
+            }
+            Some((recovery, Some(mut restored))) => {
+                let session = &mut restored.session;
+                tracing::debug!(target: "socketio::namespace", socket = %session.sid, session = %self.conn.id(), %nsp, missed = restored.missed.len(), "connection state recovered");
+                let info = SocketRecovery {
+                    pid: session.pid.as_str().into(),
+                    joined_at: session.joined_at.clone(),
+                    recovered: true,
+                };
+                let data = std::mem::take(&mut session.data);
+                let socket = Socket::new(
+                    Arc::from(session.sid.as_str()),
+                    ns.clone(),
+                    self.clone(),
+                    auth,
+                    Some(info),
+                    data,
+                );
+                let skip = recovery.skip_middlewares;
+                (socket, Some((recovery, restored, skip)))
+            }
+        };
+        let skip_middleware = replay.as_ref().is_some_and(|(_, _, skip)| *skip);
+        let replay = replay.map(|(recovery, restored, _)| (recovery, restored));
+        if skip_middleware || !ns.has_middleware() {
+            self.finish_connect(socket, replay);
             self.attempt_ended(joining);
             return;
         }
@@ -367,11 +469,16 @@ impl Client {
                     client.abort();
                 }
                 Some(Ok(())) => {
-                    client.finish_connect(socket);
+                    client.finish_connect(socket, replay);
                     client.attempt_ended(joining);
                 }
                 Some(Err(e)) => {
                     tracing::debug!(target: "socketio::namespace", session = %client.conn.id(), %nsp, error = %e, "refused by middleware");
+                    if let Some((recovery, restored)) = replay {
+                        // Refused, not recovered: the session stays for a later try, as in
+                        // Node (whose restore leaves it in place).
+                        recovery.store.persist(restored.session);
+                    }
                     client.attempt_ended(joining);
                     let payload = match client.rev {
                         ProtocolRevision::V5 => {
@@ -405,13 +512,47 @@ impl Client {
         }
     }
 
-    fn finish_connect(self: &Arc<Self>, socket: Socket) {
+    fn finish_connect(
+        self: &Arc<Self>,
+        socket: Socket,
+        replay: Option<(Arc<Recovery>, RecoveredSession)>,
+    ) {
         if !self.conn.is_connected() {
+            if let Some((recovery, restored)) = replay {
+                // Gone again before it joined: the session stays for the next try.
+                let mut session = restored.session;
+                session.data = socket.data_value();
+                recovery.store.persist(session);
+            }
             return;
         }
         let nsp = socket.ns_name().to_owned();
         socket.set_connected();
-        let listeners_ok = socket.ns().add(&socket);
+        let listeners_ok = match replay {
+            None => socket.ns().add(&socket),
+            Some((recovery, restored)) => {
+                let RecoveredSession {
+                    session,
+                    mut missed,
+                    through,
+                } = restored;
+                let events = {
+                    // No broadcast is between recording and delivering now: what was recorded
+                    // since the restore is caught up here, and what comes after finds the
+                    // socket in its rooms.
+                    let _gate = recovery.write_gate();
+                    missed.extend(recovery.store.catch_up(&through, &session.rooms));
+                    // Before the CONNECT reply, as Node sends them: the client holds them
+                    // until it is connected, then gives them to its listeners in order.
+                    for p in missed {
+                        let payload = Payload::with_attachments(p.data, p.attachments);
+                        let _ = self.send(&Packet::event(nsp.clone(), payload, None));
+                    }
+                    socket.ns().add_quiet(&socket, &session.rooms)
+                };
+                socket.ns().room_events(events)
+            }
+        };
         // The connection may have closed meanwhile (on another worker): then `close_all` has
         // run, and this socket leaves at once instead of staying in its namespace.
         let closed = {
@@ -437,7 +578,11 @@ impl Client {
         }
         let reply = match self.rev {
             ProtocolRevision::V5 => {
-                Packet::connect(nsp.clone(), Some(serde_json::json!({ "sid": socket.id() })))
+                let data = match socket.pid() {
+                    Some(pid) => serde_json::json!({ "sid": socket.id(), "pid": pid }),
+                    None => serde_json::json!({ "sid": socket.id() }),
+                };
+                Packet::connect(nsp.clone(), Some(data))
             }
             ProtocolRevision::V4 => Packet::connect(nsp.clone(), None),
         };

@@ -5,6 +5,48 @@ use std::time::Duration;
 
 use engineio::EngineConfig;
 
+/// `connectionStateRecovery`: off unless set ([`ServerConfig::connection_state_recovery`](crate::ServerConfig::connection_state_recovery)).
+///
+/// ```
+/// use std::time::Duration;
+/// use socketio::ConnectionStateRecovery;
+/// let recovery = ConnectionStateRecovery {
+///     max_disconnection_duration: Duration::from_secs(30),
+///     ..ConnectionStateRecovery::default()
+/// };
+/// let config = socketio::ServerConfig::builder()
+///     .connection_state_recovery(recovery)
+///     .build();
+/// assert!(config.connection_state_recovery.is_some());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionStateRecovery {
+    /// `maxDisconnectionDuration`, default 2 minutes: how long a session and the packets
+    /// that may be replayed to it are kept.
+    pub max_disconnection_duration: Duration,
+    /// `skipMiddlewares`, default true: a recovered socket does not run the namespace's
+    /// middleware again.
+    pub skip_middlewares: bool,
+    /// Ours: the most bytes of kept packets per namespace (their JSON size plus their binary
+    /// attachments), default 64 MiB. Past it the oldest go first; a client whose offset is
+    /// older than the oldest kept packet gets a fresh session. Node bounds by time only.
+    pub max_buffered_bytes: usize,
+    /// Ours: the most sessions kept per namespace, default 100,000. Past it the sessions
+    /// that disconnected first go first. Node bounds by time only.
+    pub max_sessions: usize,
+}
+
+impl Default for ConnectionStateRecovery {
+    fn default() -> Self {
+        ConnectionStateRecovery {
+            max_disconnection_duration: Duration::from_secs(120),
+            skip_middlewares: true,
+            max_buffered_bytes: 64 << 20,
+            max_sessions: 100_000,
+        }
+    }
+}
+
 /// Socket.IO server options.
 ///
 /// ```
@@ -49,6 +91,11 @@ pub struct ServerConfig {
     /// past it gets CONNECT_ERROR `{"message":"Too many namespaces"}` and leaves no state.
     /// Default 1,000. Node has none.
     pub max_namespaces_per_connection: usize,
+    /// `connectionStateRecovery`: default off (`None`). With it, a client that reconnects
+    /// within the window after a dropped connection gets back its socket id, rooms, data and
+    /// the packets it missed; see [`ConnectionStateRecovery`](ConnectionStateRecovery)
+    /// and the guide.
+    pub connection_state_recovery: Option<ConnectionStateRecovery>,
 }
 
 /// Where the served client bundle is looked for when no `client_dir` is set.
@@ -79,6 +126,7 @@ impl Default for ServerConfig {
             client_dir: default_client_dir(),
             cleanup_empty_child_namespaces: false,
             max_namespaces_per_connection: 1000,
+            connection_state_recovery: None,
         }
     }
 }
@@ -185,6 +233,13 @@ impl ServerConfigBuilder {
     /// See [`ServerConfig::max_namespaces_per_connection`].
     pub fn max_namespaces_per_connection(mut self, max: usize) -> Self {
         self.0.max_namespaces_per_connection = max;
+        self
+    }
+
+    /// `connectionStateRecovery`, default off; see
+    /// [`ServerConfig::connection_state_recovery`].
+    pub fn connection_state_recovery(mut self, recovery: ConnectionStateRecovery) -> Self {
+        self.0.connection_state_recovery = Some(recovery);
         self
     }
 

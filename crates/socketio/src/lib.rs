@@ -135,6 +135,9 @@ pub mod guide {}
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
+pub use adapter::recovery::{
+    MemorySessionStore, PersistedSession, RecoveredSession, SessionStore, StoreFuture, StoreUsage,
+};
 pub use adapter::{
     Adapter, AdapterError, AdapterFactory, BroadcastFlags, BroadcastOptions, ClusterPacket,
     ClusterRequest, ClusterResponse, LocalAdapter, NamespaceHandle, Responses, SocketData,
@@ -142,7 +145,7 @@ pub use adapter::{
 };
 pub use args::{Args, Arrived, BindError};
 pub use client::ClientRef;
-pub use config::{ServerConfig, ServerConfigBuilder};
+pub use config::{ConnectionStateRecovery, ServerConfig, ServerConfigBuilder};
 pub use error::{AckError, BroadcastAckError, ConfigError, EmitError, MiddlewareError};
 pub use handshake::Handshake;
 pub use namespace::{Namespace, ServerAck};

@@ -10,11 +10,13 @@ use serde::Serialize;
 use socketio_protocol::{Packet, Payload, ProtocolRevision};
 use tokio::sync::mpsc;
 
+use crate::adapter::recovery::SessionStore;
 use crate::adapter::{
     Adapter, AdapterFactory, BroadcastOptions, ClusterPacket, ClusterRequest, ClusterResponse,
     LocalNamespace, NamespaceHandle,
 };
 use crate::args::{payload_to_args, Args};
+use crate::config::ConnectionStateRecovery;
 use crate::error::{BroadcastAckError, EmitError, MiddlewareError};
 use crate::guard::{self, Site};
 use crate::rooms::{RoomEvent, RoomLimits, Rooms};
@@ -43,6 +45,10 @@ pub(crate) struct NamespaceInner {
     listeners: RwLock<Listeners>,
     pub(crate) rooms: Rooms,
     adapter: RwLock<Arc<dyn Adapter>>,
+    /// `connectionStateRecovery`, as the server was configured.
+    recovery_config: Option<ConnectionStateRecovery>,
+    /// Its store, when recovery is on and the adapter keeps sessions.
+    recovery: RwLock<Option<Arc<Recovery>>>,
     /// Clients between resolving this namespace and joining it (or being refused).
     connecting: AtomicUsize,
     /// Ack ids, shared by the sockets of the namespace as in Node, so one broadcast with acks
@@ -52,6 +58,51 @@ pub(crate) struct NamespaceInner {
     children: OnceLock<Weak<ChildList>>,
     /// The server's shared app state.
     state: AppState,
+}
+
+/// Connection state recovery in one namespace: the adapter's store, and the gate that keeps a
+/// recovering socket's catch-up and its joining apart from broadcasts in flight.
+pub(crate) struct Recovery {
+    pub(crate) store: Arc<dyn SessionStore>,
+    /// Read by a broadcast while it records its packet and delivers it; written while a
+    /// recovered socket takes what was recorded since its restore and joins its rooms, so
+    /// that every packet reaches it exactly once: replayed, or delivered live.
+    gate: RwLock<()>,
+    pub(crate) skip_middlewares: bool,
+}
+
+impl Recovery {
+    pub(crate) fn read_gate(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn write_gate(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records an event about to go out to `opts`: its offset is appended to `payload`.
+    pub(crate) fn stamp(&self, payload: &mut Payload, opts: &BroadcastOptions) {
+        let mut packet = ClusterPacket {
+            data: std::mem::take(&mut payload.data),
+            attachments: std::mem::take(&mut payload.attachments),
+        };
+        self.store.record(&mut packet, opts);
+        payload.data = packet.data;
+        payload.attachments = packet.attachments;
+    }
+}
+
+fn make_recovery(
+    adapter: &dyn Adapter,
+    config: Option<&ConnectionStateRecovery>,
+) -> Option<Arc<Recovery>> {
+    let config = config?;
+    let store = adapter.session_store(config)?;
+    Some(Arc::new(Recovery {
+        store,
+        gate: RwLock::new(()),
+        skip_middlewares: config.skip_middlewares,
+    }))
 }
 
 /// The children of a dynamic parent namespace, in creation order.
@@ -99,6 +150,7 @@ impl Namespace {
         name: String,
         factory: &dyn AdapterFactory,
         limits: RoomLimits,
+        recovery: Option<ConnectionStateRecovery>,
         state: &AppState,
     ) -> Self {
         Namespace(Arc::new_cyclic(|weak: &Weak<NamespaceInner>| {
@@ -109,6 +161,8 @@ impl Namespace {
                 sockets: RwLock::new(HashMap::new()),
                 listeners: RwLock::new(Listeners::default()),
                 rooms: Rooms::new(limits),
+                recovery: RwLock::new(make_recovery(adapter.as_ref(), recovery.as_ref())),
+                recovery_config: recovery,
                 adapter: RwLock::new(adapter),
                 connecting: AtomicUsize::new(0),
                 ack_ids: AtomicU64::new(0),
@@ -145,7 +199,26 @@ impl Namespace {
     pub(crate) fn set_adapter(&self, factory: &dyn AdapterFactory) {
         let weak: Weak<dyn LocalNamespace> = Arc::downgrade(&self.0) as Weak<NamespaceInner>;
         let adapter = factory.create(NamespaceHandle::new(weak, &self.0.name));
+        *self.0.recovery.write().unwrap_or_else(|e| e.into_inner()) =
+            make_recovery(adapter.as_ref(), self.0.recovery_config.as_ref());
         *self.0.adapter.write().unwrap_or_else(|e| e.into_inner()) = adapter;
+    }
+
+    /// What this namespace's connection state recovery store holds (sessions, packets kept
+    /// for replay, their bytes); `None` when recovery is off here (not configured, or the
+    /// adapter keeps no sessions) or the store does not tell.
+    pub fn recovery_usage(&self) -> Option<crate::adapter::recovery::StoreUsage> {
+        self.recovery()?.store.usage()
+    }
+
+    /// Connection state recovery here, when it is on and the adapter keeps sessions.
+    pub(crate) fn recovery(&self) -> Option<Arc<Recovery>> {
+        self.0.recovery_config?;
+        self.0
+            .recovery
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Makes this namespace a dynamic parent of `children`.
@@ -319,6 +392,28 @@ impl Namespace {
             return self.room_events(events);
         }
         true
+    }
+
+    /// Adds a recovered socket to the namespace and to `rooms`, telling no listener: the
+    /// caller holds the recovery gate, and tells them after ([`Namespace::room_events`]).
+    pub(crate) fn add_quiet(&self, socket: &Socket, rooms: &[Room]) -> Vec<RoomEvent> {
+        self.0
+            .sockets
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(socket.id_arc().clone(), socket.clone());
+        let mut all = Vec::with_capacity(rooms.len() + 1);
+        all.push(Room::from(socket.id_arc().clone()));
+        all.extend(rooms.iter().filter(|r| ***r != *socket.id()).cloned());
+        match self.0.rooms.add_all(socket.id_arc(), &all) {
+            Ok(events) => events,
+            // Past the room limits (lowered since): the own room alone.
+            Err(_) => self
+                .0
+                .rooms
+                .add_all(socket.id_arc(), &all[..1])
+                .unwrap_or_default(),
+        }
     }
 
     /// Removes a socket from the namespace and its rooms; false when a room listener panicked.

@@ -25,6 +25,7 @@ use crate::adapter::{
     NamespaceHandle, Responses,
 };
 use crate::client::Resolved;
+use crate::config::ConnectionStateRecovery;
 use crate::guard::{self, Site};
 use crate::namespace::{ChildList, Namespace};
 use crate::rooms::{RoomEvent, RoomLimits};
@@ -73,6 +74,8 @@ pub(crate) struct Registry {
     parents: Parents,
     adapter: RwLock<Arc<dyn AdapterFactory>>,
     room_limits: RoomLimits,
+    /// `connectionStateRecovery`, for every namespace made.
+    recovery: Option<ConnectionStateRecovery>,
     /// The shared app state every namespace reads.
     pub(crate) state: AppState,
     /// `cleanupEmptyChildNamespaces`.
@@ -85,8 +88,13 @@ pub(crate) struct Registry {
 pub(crate) type CreatedFn = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
 impl Registry {
-    pub(crate) fn new(room_limits: RoomLimits, cleanup_empty_children: bool) -> Self {
+    pub(crate) fn new(
+        room_limits: RoomLimits,
+        recovery: Option<ConnectionStateRecovery>,
+        cleanup_empty_children: bool,
+    ) -> Self {
         Registry {
+            recovery,
             namespaces: RwLock::new(HashMap::new()),
             parents: Parents::default(),
             adapter: RwLock::new(Arc::new(LocalAdapter)),
@@ -143,6 +151,7 @@ impl Registry {
             name.clone(),
             factory.as_ref(),
             self.room_limits,
+            self.recovery,
             &self.state,
         );
         let (ns, created) = {
@@ -196,6 +205,8 @@ impl Registry {
             format!("/_{n}"),
             &ParentAdapterFactory(Arc::downgrade(&children)),
             self.room_limits,
+            // A parent has no sockets of its own: nothing to recover.
+            None,
             &self.state,
         );
         ns.set_children(Arc::downgrade(&children));
@@ -287,6 +298,7 @@ impl Registry {
             name.to_owned(),
             factory.as_ref(),
             self.room_limits,
+            self.recovery,
             &self.state,
         );
         made.inherit(&parent.ns);

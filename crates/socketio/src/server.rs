@@ -125,6 +125,7 @@ impl Server {
     pub fn with_config(config: ServerConfig) -> Self {
         let registry = Arc::new(Registry::new(
             config.room_limits,
+            config.connection_state_recovery,
             config.cleanup_empty_child_namespaces,
         ));
         let inner = Arc::new(ServerInner {

@@ -171,6 +171,35 @@ impl ClientProcess {
         }
     }
 
+    /// The next line `{tag} {json}`, whatever its tag; panics if the process ends or `within`
+    /// passes first.
+    pub async fn next(&mut self, within: Duration) -> (String, Value) {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match timeout(left, self.stdout.next_line()).await {
+                Ok(Ok(Some(line))) => line,
+                other => {
+                    sleep(Duration::from_millis(50)).await;
+                    panic!(
+                        "{}: no line within {within:?} ({other:?}); output:\n{}",
+                        self.name,
+                        self.output()
+                    )
+                }
+            };
+            if let Some((tag, json)) = line.split_once(' ') {
+                if let Ok(value) = serde_json::from_str(json) {
+                    return (tag.to_owned(), value);
+                }
+            }
+            if let Ok(mut s) = self.output.lock() {
+                s.push_str(&line);
+                s.push('\n');
+            }
+        }
+    }
+
     /// The `RESULT` line, then the process's exit (bounded); panics unless the result says
     /// `"ok": true`.
     pub async fn result(&mut self, within: Duration) -> Value {

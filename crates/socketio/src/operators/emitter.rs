@@ -65,7 +65,8 @@ impl SocketEmitter {
             tracing::trace!(target: "socketio::socket", socket = %self.socket.id(), %event, "volatile emit dropped");
             return Ok(());
         }
-        self.socket.emit_with(event, data, !self.is_uncompressed())
+        self.socket
+            .emit_flagged(event, data, !self.is_uncompressed(), self.volatile)
     }
 
     /// [`Socket::emit_with_ack`] with these modifiers.

@@ -144,13 +144,27 @@ impl BroadcastOperator {
         if RESERVED_EVENTS.contains(&event) {
             return Err(EmitError::ReservedEvent(event.to_owned()));
         }
-        let payload = to_payload(Some(event), data)?;
+        let mut payload = to_payload(Some(event), data)?;
+        // With connection state recovery, an event without ack and not volatile is kept with
+        // an offset as its last argument (Node's `SessionAwareAdapter.broadcast`).
+        let keep = !self.opts.flags.volatile;
         if let Some(children) = self.local_children() {
             for child in children {
-                let packet = Packet::event(child.name(), payload.clone(), None);
+                let mut payload = payload.clone();
+                let recovery = keep.then(|| child.recovery()).flatten();
+                let _gate = recovery.as_ref().map(|r| r.read_gate());
+                if let Some(r) = &recovery {
+                    r.stamp(&mut payload, &self.opts);
+                }
+                let packet = Packet::event(child.name(), payload, None);
                 child.broadcast_local(&packet, &self.opts, |_| {});
             }
             return Ok(());
+        }
+        let recovery = keep.then(|| self.ns.recovery()).flatten();
+        let _gate = recovery.as_ref().map(|r| r.read_gate());
+        if let Some(r) = &recovery {
+            r.stamp(&mut payload, &self.opts);
         }
         let packet = Packet::event(self.ns.name(), payload, None);
         self.ns.broadcast_local(&packet, &self.opts, |_| {});

@@ -68,6 +68,24 @@ impl DisconnectReason {
     }
 }
 
+impl DisconnectReason {
+    /// Whether a socket that left for this reason keeps its session for connection state
+    /// recovery: a dropped or closed connection (`transport error`, `transport close`,
+    /// `forced close`, `ping timeout`, `server shutting down`, `forced server close`), not a
+    /// namespace disconnect by either side, nor a `parse error` (as Node).
+    pub fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            DisconnectReason::TransportError
+                | DisconnectReason::TransportClose
+                | DisconnectReason::ForcedClose
+                | DisconnectReason::PingTimeout
+                | DisconnectReason::ServerShuttingDown
+                | DisconnectReason::ForcedServerClose
+        )
+    }
+}
+
 impl std::fmt::Display for DisconnectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -122,6 +140,19 @@ pub(crate) struct SocketInner {
     ready: AtomicBool,
     /// Packets that came before that, in order, dispatched once the handlers have run.
     held: Mutex<Vec<PacketData>>,
+    /// With connection state recovery on: the private session id and where it started.
+    recovery: Option<Box<SocketRecovery>>,
+}
+
+/// A socket's part in connection state recovery.
+#[derive(Debug)]
+pub(crate) struct SocketRecovery {
+    /// The private session id (`pid`), never its public id.
+    pub(crate) pid: Box<str>,
+    /// The store's position when the session's first socket connected.
+    pub(crate) joined_at: Option<String>,
+    /// This socket took over a kept session.
+    pub(crate) recovered: bool,
 }
 
 /// One client's connection to one namespace: a cheap-clone handle.
@@ -200,14 +231,22 @@ impl PartialEq for Socket {
 impl Eq for Socket {}
 
 impl Socket {
-    pub(crate) fn new(id: Arc<str>, ns: Namespace, client: Arc<Client>, auth: Value) -> Self {
+    pub(crate) fn new(
+        id: Arc<str>,
+        ns: Namespace,
+        client: Arc<Client>,
+        auth: Value,
+        recovery: Option<SocketRecovery>,
+        data: Value,
+    ) -> Self {
         Socket(Arc::new(SocketInner {
             id,
             ns,
             client,
             handshake: std::sync::OnceLock::new(),
             auth,
-            data: Mutex::new(Value::Null),
+            data: Mutex::new(data),
+            recovery: recovery.map(Box::new),
             handlers: Mutex::new(Handlers::default()),
             acks: PendingAcks::default(),
             connected: AtomicBool::new(false),
@@ -359,6 +398,19 @@ impl Socket {
     /// Whether the socket is connected.
     pub fn connected(&self) -> bool {
         self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// Whether this socket took over the session of one that dropped (Node's
+    /// `socket.recovered`): same id, rooms and data, and the packets it missed were sent
+    /// before anything else. Always false without
+    /// [`connection_state_recovery`](crate::ServerConfig::connection_state_recovery).
+    pub fn recovered(&self) -> bool {
+        self.0.recovery.as_ref().is_some_and(|r| r.recovered)
+    }
+
+    /// The private session id given to the client with recovery on.
+    pub(crate) fn pid(&self) -> Option<&str> {
+        self.0.recovery.as_deref().map(|r| &*r.pid)
     }
 
     /// Whether the socket is disconnected.
@@ -600,9 +652,33 @@ impl Socket {
         data: &T,
         compress: bool,
     ) -> Result<(), EmitError> {
-        let packet = self.event_packet(event, data, None)?;
+        self.emit_flagged(event, data, compress, false)
+    }
+
+    /// [`Socket::emit_with`], `volatile` telling whether it may be dropped: with connection
+    /// state recovery on, an emit that is not is kept with an offset, as Node sends it through
+    /// the adapter to the socket's own room.
+    pub(crate) fn emit_flagged<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        data: &T,
+        compress: bool,
+        volatile: bool,
+    ) -> Result<(), EmitError> {
+        let mut packet = self.event_packet(event, data, None)?;
         if !self.connected() {
             return Err(EmitError::Disconnected);
+        }
+        if !volatile && self.0.recovery.is_some() {
+            if let (Some(r), PacketData::Event { payload, .. }) =
+                (self.0.ns.recovery(), &mut packet.data)
+            {
+                let opts = crate::adapter::BroadcastOptions {
+                    rooms: vec![crate::Room::from(self.0.id.clone())],
+                    ..Default::default()
+                };
+                r.stamp(payload, &opts);
+            }
         }
         self.0.client.send_with(&packet, compress)
     }
@@ -947,6 +1023,17 @@ impl Socket {
         for f in disconnecting {
             panicked |=
                 guard::call(self.site("disconnecting"), || f(self.clone(), reason)).is_none();
+        }
+        if let (Some(info), true) = (&self.0.recovery, reason.is_recoverable()) {
+            if let Some(r) = self.0.ns.recovery() {
+                r.store.persist(crate::adapter::recovery::PersistedSession {
+                    sid: self.id().to_owned(),
+                    pid: info.pid.to_string(),
+                    rooms: self.rooms(),
+                    data: self.data_value(),
+                    joined_at: info.joined_at.clone(),
+                });
+            }
         }
         panicked |= !self.0.ns.remove(self);
         self.0.client.remove(self.ns_name());
