@@ -49,6 +49,41 @@ pub struct ServerConfig {
     /// past it gets CONNECT_ERROR `{"message":"Too many namespaces"}` and leaves no state.
     /// Default 1,000. Node has none.
     pub max_namespaces_per_connection: usize,
+    /// `parser`: the Socket.IO packet codec, default [`Parser::Text`]. Every client of the
+    /// server must use the same one (as in Node); see [`Parser`].
+    pub parser: Parser,
+}
+
+/// The Socket.IO packet codec of a server (Node's `parser` option).
+///
+/// | | Node | client |
+/// |---|---|---|
+/// | [`Text`](Self::Text) | the default `socket.io-parser` | every client, by default |
+/// | [`MsgPack`](Self::MsgPack) | `parser: require("socket.io-msgpack-parser")` | socket.io-client 3.x/4.x with `parser` from the npm package `socket.io-msgpack-parser` 3.x, or the bundle `<path>/socket.io.msgpack.min.js` we serve |
+///
+/// With [`MsgPack`](Self::MsgPack), every packet travels as one binary Engine.IO message
+/// holding a MessagePack map, binary data inline (no attachments); a text message from a
+/// client is a protocol error and closes its connection, as a text client talking to a Node
+/// msgpack server fails. Handlers see the same values either way (`bytes::Bytes` for binary);
+/// what MessagePack has and JSON lacks is mapped as `socketio_protocol::decode_msgpack`
+/// documents. It applies to protocol 5 connections: protocol 4 clients
+/// ([`allow_eio3`](ServerConfigBuilder::allow_eio3)) keep the text codec, since
+/// `socket.io-msgpack-parser` 2.x is not supported. The cluster adapters' wire formats do not
+/// depend on it: nodes with different parsers share a cluster.
+///
+/// ```
+/// use socketio::{Parser, ServerConfig};
+/// let config = ServerConfig::builder().parser(Parser::MsgPack).build();
+/// assert_eq!(config.parser, Parser::MsgPack);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Parser {
+    /// The text codec of `socket.io-parser`: JSON, binary as attachments.
+    #[default]
+    Text,
+    /// The codec of `socket.io-msgpack-parser` 3.x.
+    MsgPack,
 }
 
 /// Where the served client bundle is looked for when no `client_dir` is set.
@@ -79,6 +114,7 @@ impl Default for ServerConfig {
             client_dir: default_client_dir(),
             cleanup_empty_child_namespaces: false,
             max_namespaces_per_connection: 1000,
+            parser: Parser::Text,
         }
     }
 }
@@ -185,6 +221,12 @@ impl ServerConfigBuilder {
     /// See [`ServerConfig::max_namespaces_per_connection`].
     pub fn max_namespaces_per_connection(mut self, max: usize) -> Self {
         self.0.max_namespaces_per_connection = max;
+        self
+    }
+
+    /// `parser`, default [`Parser::Text`]; see [`Parser`].
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.0.parser = parser;
         self
     }
 
