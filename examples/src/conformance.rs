@@ -20,6 +20,8 @@ pub struct Options {
     /// that Redis through [`socketio_redis::RedisAdapter`] (the cluster benchmark). `None`: the
     /// in-memory adapter.
     pub redis: Option<String>,
+    /// The Socket.IO packet codec, [`socketio::Parser::Text`] by default.
+    pub parser: socketio::Parser,
 }
 
 impl Default for Options {
@@ -29,6 +31,7 @@ impl Default for Options {
             ping_interval: Duration::from_millis(300),
             ping_timeout: Duration::from_millis(200),
             redis: None,
+            parser: socketio::Parser::Text,
         }
     }
 }
@@ -103,6 +106,7 @@ pub fn socketio_server(options: &Options) -> std::io::Result<socketio::Server> {
         .engine(engine)
         .path("/socket.io")
         .connect_timeout(Duration::from_millis(1000))
+        .parser(options.parser)
         .build();
     let io = socketio::Server::with_config(config);
     if let Some(url) = &options.redis {

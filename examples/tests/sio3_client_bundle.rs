@@ -295,6 +295,26 @@ socket.on("connect", () => {
 });
 </script>"#;
 
+/// The served msgpack bundle (`io()` with socket.io-msgpack-parser built in) against a
+/// msgpack server (MSGPACK-1).
+const PAGE_MSGPACK: &str = r#"<!doctype html><meta charset="utf-8"><title>msgpack</title>
+<script src="/socket.io/socket.io.msgpack.min.js"></script>
+<script>
+const transports = JSON.parse(new URLSearchParams(location.search).get("t") || '["polling","websocket"]');
+const socket = io({ transports });
+socket.on("connect_error", (e) => { window.result = { ok: false, error: String(e) }; });
+socket.on("connect", () => {
+  // The bundle's notepack writes an ArrayBuffer as bin, a typed array as a map of its indices.
+  socket.emit("echo", "hello", new Uint8Array([1, 2, 3]).buffer, (text, bin) => {
+    socket.on("pushed", (a, b) => {
+      window.result = { ok: true, id: socket.id, text, bin: Array.from(new Uint8Array(bin)),
+        pushed: [a, Array.from(new Uint8Array(b))], transport: socket.io.engine.transport.name };
+    });
+    socket.emit("push");
+  });
+});
+</script>"#;
+
 const PAGE_V2: &str = r#"<!doctype html><meta charset="utf-8"><title>v2</title>
 <script>
 // Which XHR bodies went out binary and which response types came back (XHR2 payloads).
@@ -325,7 +345,9 @@ socket.on("connect", () => {
 </script>"#;
 
 /// Our server behind an app serving the two pages and the 2.x bundle.
-async fn browser_server() -> (
+async fn browser_server(
+    parser: socketio::Parser,
+) -> (
     socketio::Server,
     engineio::ServerHandle,
     std::net::SocketAddr,
@@ -341,6 +363,7 @@ async fn browser_server() -> (
         .engine(engine)
         .connect_timeout(std::time::Duration::from_secs(5))
         .client_dir(bundle_dir())
+        .parser(parser)
         .build();
     let io = socketio::Server::with_config(config);
     io.on_connection(|socket| {
@@ -373,6 +396,7 @@ async fn browser_server() -> (
             let (body, ct) = match req.uri().path() {
                 "/" => (Bytes::from_static(PAGE_V4.as_bytes()), "text/html"),
                 "/v2.html" => (Bytes::from_static(PAGE_V2.as_bytes()), "text/html"),
+                "/msgpack.html" => (Bytes::from_static(PAGE_MSGPACK.as_bytes()), "text/html"),
                 "/v2/socket.io.js" => (v2_bundle, "application/javascript"),
                 _ => (Bytes::from_static(b"not found"), "text/plain"),
             };
@@ -390,7 +414,12 @@ async fn browser_server() -> (
 }
 
 async fn in_browser(page: &str, transports: &str) -> serde_json::Value {
-    let (io, handle, addr) = browser_server().await;
+    let parser = if page == "/msgpack.html" {
+        socketio::Parser::MsgPack
+    } else {
+        socketio::Parser::Text
+    };
+    let (io, handle, addr) = browser_server(parser).await;
     let url = format!("http://{addr}{page}?t={transports}");
     let result = run_browser(&url).await;
     io.close().await;
@@ -418,6 +447,25 @@ async fn browser_loads_the_served_bundle_and_talks() {
             let r = in_browser("/", &urlencode(t)).await;
             check_exchange(&r);
             assert_eq!(r["id"].as_str().unwrap().len(), 20, "{r}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_msgpack_bundle_with_a_msgpack_server() {
+    if !chromium_available() {
+        return;
+    }
+    with_timeout(LIMIT, async {
+        for (t, transport) in [
+            (r#"["polling"]"#, "polling"),
+            (r#"["websocket"]"#, "websocket"),
+            (r#"["polling","websocket"]"#, "websocket"),
+        ] {
+            let r = in_browser("/msgpack.html", &urlencode(t)).await;
+            check_exchange(&r);
+            assert_eq!(r["transport"], transport, "{r}");
         }
     })
     .await;

@@ -43,7 +43,9 @@ function options(extra = {}) {
     upgrade: ["polling", "websocket"],
   }[mode];
   assert.ok(transports, `unknown mode ${mode}`);
-  return { forceNew: true, reconnection: false, timeout: STEP, transports, upgrade: true, ...extra };
+  // `"parser": "msgpack"`: socket.io-msgpack-parser, as the server's (examples/tests/socketio_msgpack.rs).
+  const parser = config.parser === "msgpack" ? { parser: require("socket.io-msgpack-parser") } : {};
+  return { forceNew: true, reconnection: false, timeout: STEP, transports, upgrade: true, ...parser, ...extra };
 }
 
 // Binary values compare as `{"$bin":[bytes]}`, whatever type the client decoded them to.

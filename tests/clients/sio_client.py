@@ -80,7 +80,10 @@ class Client:
 
     def __init__(self, name, namespaces=("/",)):
         self.name = name
-        self.sio = socketio.AsyncClient(reconnection=False)
+        # `"parser": "msgpack"`: python-socketio's msgpack serializer, as the server's
+        # (examples/tests/socketio_msgpack.rs).
+        serializer = "msgpack" if CONFIG.get("parser") == "msgpack" else "default"
+        self.sio = socketio.AsyncClient(reconnection=False, serializer=serializer)
         self.seen = []
         self.changed = asyncio.Event()
         self.disconnects = []

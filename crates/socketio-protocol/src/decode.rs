@@ -27,7 +27,8 @@ pub const RESERVED_EVENTS: [&str; 6] = [
 pub struct DecoderLimits {
     /// The most attachments one packet may declare; more is
     /// [`DecodeError::TooManyAttachments`], refused before any is buffered. Default `10`,
-    /// Node's `maxAttachments` (socket.io-parser 4.2.6, CVE-2026-33151).
+    /// Node's `maxAttachments` (socket.io-parser 4.2.6, CVE-2026-33151). The text codec's
+    /// only: the msgpack codec's binaries are inline in one message, which nothing buffers.
     pub max_attachments: usize,
     /// The deepest nesting of arrays and objects a payload may have, the payload's own array
     /// counting as one level (`2[[1]]` is 2 deep); deeper is [`DecodeError::TooDeep`], refused
@@ -149,6 +150,30 @@ pub enum DecodeError {
         /// The limit in force.
         max: usize,
     },
+    /// MessagePack codec: the message ends inside a value, or a length prefix claims more
+    /// bytes or elements than are left (every element takes a byte, a map entry two).
+    #[error("truncated msgpack")]
+    Truncated,
+    /// MessagePack codec: bytes after the packet's map.
+    #[error("trailing bytes after the msgpack packet")]
+    TrailingBytes,
+    /// MessagePack codec: `0xc1`, the marker MessagePack never uses.
+    #[error("invalid msgpack marker")]
+    InvalidMarker,
+    /// MessagePack codec: a map key that is neither a string nor an integer.
+    #[error("msgpack map key neither a string nor an integer")]
+    InvalidKey,
+    /// MessagePack codec: an extension other than notepack's `undefined`, `ArrayBuffer` and
+    /// `Date`, and the timestamp extension `-1`.
+    #[error("unsupported msgpack extension")]
+    UnsupportedExtension,
+    /// MessagePack codec: the packet is not a map (`"packet"`), has no `type` (`"type"`), or
+    /// repeats one of `type`, `nsp`, `data`, `id` (`"duplicate"`).
+    #[error("invalid msgpack packet field: {0}")]
+    InvalidField(&'static str),
+    /// MessagePack codec: `nsp` missing, not a string, or not starting with `/`.
+    #[error("invalid namespace")]
+    InvalidNamespace,
 }
 
 /// The stateful decoder of one Engine.IO connection.
@@ -371,7 +396,7 @@ fn decode_packet(
 /// Checks the payload's shape for its type (socket.io-parser 4.2 `isPayloadValid`, plus the
 /// spec's mandatory EVENT/ACK payload). On error the payload is handed back to be dropped
 /// without recursion.
-fn validate(
+pub(crate) fn validate(
     kind: PacketType,
     rev: ProtocolRevision,
     payload: Option<Value>,
@@ -429,7 +454,7 @@ fn event(data: Value, ack: Option<u64>) -> PacketData {
 /// Every placeholder of a binary packet must name one of its `count` attachments. Checked as
 /// soon as the text arrives (Node checks once the attachments are in: same verdict, earlier,
 /// and nothing is buffered for a packet that cannot succeed).
-fn check_placeholders(data: &Value, count: usize) -> Result<(), DecodeError> {
+pub(crate) fn check_placeholders(data: &Value, count: usize) -> Result<(), DecodeError> {
     try_for_each_placeholder(data, |found| match found {
         PlaceholderRef::Index(i) if i < count => Ok(()),
         _ => Err(DecodeError::InvalidPlaceholder),

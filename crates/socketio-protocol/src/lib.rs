@@ -56,6 +56,7 @@
 //! | `json` | JSON that never recurses on peer depth: flat depth scan, parse on a growable stack ([`parse_json`]), iterative writer and walks |
 //! | `text` | [`Utf8Bytes`], the shareable encoded text |
 //! | `encode` | [`encode`], [`encode_into`], [`Encoded`] |
+//! | `msgpack` | the MessagePack codec of `socket.io-msgpack-parser` 3.x: [`encode_msgpack`], [`decode_msgpack`], one binary message per packet, binaries inline |
 //! | `decode` | [`Decoder`], [`DecoderLimits`], [`DecodeError`]: header, payload validation, attachment reassembly |
 //! | `ser`, `de` | the serde bridge: [`to_value`], [`from_value`], [`AnyValue`] |
 //! | `spread` | [`to_payload`]: a Rust value as the arguments of an emit or an ack |
@@ -66,6 +67,11 @@
 //! |---|---|---|---|
 //! | socket.io-client 3.x, 4.x; python-socketio 5.x; Node socket.io 3.x, 4.x | 5 | 4 (`EIO=4`) | [`V5`](ProtocolRevision::V5) |
 //! | socket.io-client 1.x, 2.x; python-socketio 4.x; Node socket.io 1.x, 2.x | 4 | 3 (`EIO=3`) | [`V4`](ProtocolRevision::V4) |
+//!
+//! The msgpack codec ([`encode_msgpack`], [`decode_msgpack`]) speaks the wire of
+//! `socket.io-msgpack-parser` 3.x (socket.io-client 3.x and 4.x, protocol 5, with
+//! `parser: require("socket.io-msgpack-parser")`), and of python-socketio 5.x's
+//! `serializer="msgpack"`; its module docs map what MessagePack has and JSON lacks.
 //!
 //! Validation follows socket.io-parser 4.2, which Node's socket.io 4.x applies to both
 //! revisions: CONNECT payload absent or an object; DISCONNECT none; EVENT a non-empty array
@@ -95,6 +101,7 @@ mod de;
 mod decode;
 mod encode;
 mod json;
+mod msgpack;
 mod packet;
 mod ser;
 mod spread;
@@ -104,6 +111,7 @@ pub use de::{from_value, AnyValue, DeError};
 pub use decode::{DecodeError, Decoder, DecoderLimits, RESERVED_EVENTS};
 pub use encode::{encode, encode_into, Encoded};
 pub use json::{parse_json, JsonError};
+pub use msgpack::{decode_msgpack, encode_msgpack, encode_msgpack_into};
 pub use packet::{
     placeholder, placeholder_ref, Packet, PacketData, PacketType, Payload, PlaceholderRef,
     ProtocolRevision,

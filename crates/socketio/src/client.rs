@@ -19,7 +19,7 @@ use crate::error::EmitError;
 use crate::guard::{self, Site};
 use crate::namespace::{Namespace, Recovery};
 use crate::socket::{DisconnectReason, Socket, SocketRecovery};
-use crate::wire::{framed_text, Truncated, Wire};
+use crate::wire::{framed_text, msgpack, Format, Truncated, Wire};
 
 /// The options a client runs with, read from the server when its session opens.
 #[derive(Debug, Clone, Copy)]
@@ -32,6 +32,8 @@ pub(crate) struct ClientLimits {
     pub(crate) max_http_buffer_size: usize,
     /// How many namespaces one connection may join.
     pub(crate) max_namespaces: usize,
+    /// The server's packet codec.
+    pub(crate) parser: crate::config::Parser,
 }
 
 /// What a CONNECT's namespace name resolves to.
@@ -58,6 +60,8 @@ pub(crate) trait ClientHost: Send + Sync + 'static {
 pub(crate) struct Client {
     pub(crate) conn: engineio::Socket,
     pub(crate) rev: ProtocolRevision,
+    /// The codec of this connection: one per server and revision.
+    pub(crate) format: Format,
     host: Weak<dyn ClientHost>,
     limits: ClientLimits,
     decoder: Mutex<Decoder>,
@@ -127,34 +131,51 @@ impl Client {
     /// Sends one packet; `compress` false: Node's `compress(false)` (no permessage-deflate, no
     /// HTTP compression for a payload of such packets alone).
     pub(crate) fn send_with(&self, packet: &Packet, compress: bool) -> Result<(), EmitError> {
-        if packet.attachments().is_empty() {
-            // One recipient, no attachments: the framed text alone, without a `Wire`.
-            let text = framed_text(packet, self.rev);
-            tracing::trace!(
-                target: "socketio::packet",
-                session = %self.conn.id(),
-                nsp = %packet.nsp,
-                wire = %Truncated(&text),
-                "sent"
-            );
-            let one = std::iter::once(engineio::Packet::MessageFramed(text));
-            let sent = if compress {
-                self.conn.send_packets(one)
-            } else {
-                self.conn.send_packets_uncompressed(one)
-            };
-            return sent.map_err(|_| EmitError::Disconnected);
-        }
-        let wire = Wire::encode(packet, self.rev);
-        tracing::trace!(
-            target: "socketio::packet",
-            session = %self.conn.id(),
-            nsp = %packet.nsp,
-            wire = %Truncated(wire.text()),
-            attachments = %wire.attachments(),
-            "sent"
-        );
-        self.send_wire(&wire, compress)
+        // One recipient, one Engine.IO message (no attachments, or msgpack): sent without a
+        // `Wire`.
+        let one = match self.format {
+            Format::Text(rev) if packet.attachments().is_empty() => {
+                let text = framed_text(packet, rev);
+                tracing::trace!(
+                    target: "socketio::packet",
+                    session = %self.conn.id(),
+                    nsp = %packet.nsp,
+                    wire = %Truncated(&text),
+                    "sent"
+                );
+                engineio::Packet::MessageFramed(text)
+            }
+            Format::MsgPack => {
+                let data = msgpack(packet);
+                tracing::trace!(
+                    target: "socketio::packet",
+                    session = %self.conn.id(),
+                    nsp = %packet.nsp,
+                    msgpack_bytes = data.len(),
+                    "sent"
+                );
+                engineio::Packet::Binary(data)
+            }
+            Format::Text(_) => {
+                let wire = Wire::encode(packet, self.format);
+                tracing::trace!(
+                    target: "socketio::packet",
+                    session = %self.conn.id(),
+                    nsp = %packet.nsp,
+                    wire = %Truncated(wire.text()),
+                    attachments = %wire.attachments(),
+                    "sent"
+                );
+                return self.send_wire(&wire, compress);
+            }
+        };
+        let one = std::iter::once(one);
+        let sent = if compress {
+            self.conn.send_packets(one)
+        } else {
+            self.conn.send_packets_uncompressed(one)
+        };
+        sent.map_err(|_| EmitError::Disconnected)
     }
 
     pub(crate) fn send_wire(&self, wire: &Wire, compress: bool) -> Result<(), EmitError> {
@@ -206,6 +227,9 @@ impl Client {
     }
 
     fn on_text(self: &Arc<Self>, text: &str) {
+        if self.format == Format::MsgPack {
+            return self.violation(&"text message on a msgpack connection");
+        }
         let decoded = self
             .decoder
             .lock()
@@ -215,11 +239,12 @@ impl Client {
     }
 
     fn on_binary(self: &Arc<Self>, data: bytes::Bytes) {
-        let decoded = self
-            .decoder
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .decode_binary(data);
+        let mut decoder = self.decoder.lock().unwrap_or_else(|e| e.into_inner());
+        let decoded = match self.format {
+            Format::MsgPack => socketio_protocol::decode_msgpack(&data, decoder.limits()).map(Some),
+            Format::Text(_) => decoder.decode_binary(data),
+        };
+        drop(decoder);
         self.on_decoded(decoded);
     }
 
@@ -646,6 +671,7 @@ impl engineio::Handler for Bridge {
         let client = Arc::new(Client {
             conn: conn.clone(),
             rev,
+            format: Format::new(limits.parser, rev),
             host: self.host.clone(),
             limits,
             decoder: Mutex::new(Decoder::new(

@@ -96,6 +96,41 @@ pub struct ServerConfig {
     /// the packets it missed; see [`ConnectionStateRecovery`](ConnectionStateRecovery)
     /// and the guide.
     pub connection_state_recovery: Option<ConnectionStateRecovery>,
+    /// `parser`: the Socket.IO packet codec, default [`Parser::Text`]. Every client of the
+    /// server must use the same one (as in Node); see [`Parser`].
+    pub parser: Parser,
+}
+
+/// The Socket.IO packet codec of a server (Node's `parser` option).
+///
+/// | | Node | client |
+/// |---|---|---|
+/// | [`Text`](Self::Text) | the default `socket.io-parser` | every client, by default |
+/// | [`MsgPack`](Self::MsgPack) | `parser: require("socket.io-msgpack-parser")` | socket.io-client 3.x/4.x with `parser` from the npm package `socket.io-msgpack-parser` 3.x, or the bundle `<path>/socket.io.msgpack.min.js` we serve |
+///
+/// With [`MsgPack`](Self::MsgPack), every packet travels as one binary Engine.IO message
+/// holding a MessagePack map, binary data inline (no attachments); a text message from a
+/// client is a protocol error and closes its connection, as a text client talking to a Node
+/// msgpack server fails. Handlers see the same values either way (`bytes::Bytes` for binary);
+/// what MessagePack has and JSON lacks is mapped as `socketio_protocol::decode_msgpack`
+/// documents. It applies to protocol 5 connections: protocol 4 clients
+/// ([`allow_eio3`](ServerConfigBuilder::allow_eio3)) keep the text codec, since
+/// `socket.io-msgpack-parser` 2.x is not supported. The cluster adapters' wire formats do not
+/// depend on it: nodes with different parsers share a cluster.
+///
+/// ```
+/// use socketio::{Parser, ServerConfig};
+/// let config = ServerConfig::builder().parser(Parser::MsgPack).build();
+/// assert_eq!(config.parser, Parser::MsgPack);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Parser {
+    /// The text codec of `socket.io-parser`: JSON, binary as attachments.
+    #[default]
+    Text,
+    /// The codec of `socket.io-msgpack-parser` 3.x.
+    MsgPack,
 }
 
 /// Where the served client bundle is looked for when no `client_dir` is set.
@@ -127,6 +162,7 @@ impl Default for ServerConfig {
             cleanup_empty_child_namespaces: false,
             max_namespaces_per_connection: 1000,
             connection_state_recovery: None,
+            parser: Parser::Text,
         }
     }
 }
@@ -240,6 +276,12 @@ impl ServerConfigBuilder {
     /// [`ServerConfig::connection_state_recovery`].
     pub fn connection_state_recovery(mut self, recovery: ConnectionStateRecovery) -> Self {
         self.0.connection_state_recovery = Some(recovery);
+        self
+    }
+
+    /// `parser`, default [`Parser::Text`]; see [`Parser`].
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.0.parser = parser;
         self
     }
 

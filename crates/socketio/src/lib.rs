@@ -42,6 +42,7 @@
 //! | rooms, broadcasts | [`Socket::join`], [`Server::to`], [`BroadcastOperator`] | `join`, `to`/`in`, `except` |
 //! | acks both ways, with timeouts | [`AckSender`], [`Socket::emit_with_ack`], [`TimeoutOperator`] | callbacks, `emitWithAck` |
 //! | binary | `bytes::Bytes` anywhere in the data | `Buffer` |
+//! | the msgpack parser | [`ServerConfig::parser`]`(`[`Parser::MsgPack`]`)` (socket.io-msgpack-parser 3.x) | `parser` |
 //! | clusters | [`Adapter`], [`AdapterFactory`] | adapters |
 //! | served client bundle | [`ServerConfig::serve_client`] (`npm install socket.io-client@4.8.4` provides it) | `serveClient` |
 //! | hyper, axum | [`Server::layer`], [`Server::attach`], [`Server::listen`] | `attach(httpServer)` |
@@ -145,7 +146,7 @@ pub use adapter::{
 };
 pub use args::{Args, Arrived, BindError};
 pub use client::ClientRef;
-pub use config::{ConnectionStateRecovery, ServerConfig, ServerConfigBuilder};
+pub use config::{ConnectionStateRecovery, Parser, ServerConfig, ServerConfigBuilder};
 pub use error::{AckError, BroadcastAckError, ConfigError, EmitError, MiddlewareError};
 pub use handshake::Handshake;
 pub use namespace::{Namespace, ServerAck};

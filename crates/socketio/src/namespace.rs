@@ -556,7 +556,8 @@ impl Namespace {
             .collect()
     }
 
-    /// Emits `packet` to the local sockets matching `opts`, encoded once per revision.
+    /// Emits `packet` to the local sockets matching `opts`, encoded once per wire format (the
+    /// protocol 5 one is the server's parser's).
     /// Returns the sockets reached.
     pub(crate) fn broadcast_local(
         &self,
@@ -574,13 +575,14 @@ impl Namespace {
             if opts.flags.volatile && !client.conn.is_writable() {
                 continue;
             }
+            let format = client.format;
             let (encoded, count) = match client.rev {
                 ProtocolRevision::V5 => (
-                    v5.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V5)),
+                    v5.get_or_insert_with(|| Wire::encode(packet, format)),
                     &mut reached[0],
                 ),
                 ProtocolRevision::V4 => (
-                    v4.get_or_insert_with(|| Wire::encode(packet, ProtocolRevision::V4)),
+                    v4.get_or_insert_with(|| Wire::encode(packet, format)),
                     &mut reached[1],
                 ),
             };

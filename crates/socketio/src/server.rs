@@ -47,6 +47,7 @@ impl ClientHost for ServerInner {
             attachments_timeout: config.attachments_timeout,
             max_http_buffer_size: config.engine.max_http_buffer_size,
             max_namespaces: config.max_namespaces_per_connection,
+            parser: config.parser,
         }
     }
 

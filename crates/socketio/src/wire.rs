@@ -4,7 +4,9 @@
 use std::fmt;
 
 use engineio::Str;
-use socketio_protocol::{encode_into, Packet, ProtocolRevision};
+use socketio_protocol::{encode_into, encode_msgpack_into, Packet, ProtocolRevision};
+
+use crate::config::Parser;
 
 /// How much of a packet's wire form the `trace` of a sent packet shows.
 pub(crate) const TRACE_WIRE_BYTES: usize = 200;
@@ -62,13 +64,57 @@ pub(crate) fn framed_text(packet: &Packet, rev: ProtocolRevision) -> Str {
     })
 }
 
-/// A packet encoded for one protocol revision as Engine.IO packets: the text message framed
+thread_local! {
+    /// Where [`msgpack`] encodes a packet before copying it out.
+    static MSGPACK_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `packet` as one msgpack binary message, encoded in a buffer kept by the thread and copied
+/// out at its exact size.
+pub(crate) fn msgpack(packet: &Packet) -> bytes::Bytes {
+    MSGPACK_BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        encode_msgpack_into(packet, &mut buf);
+        let out = bytes::Bytes::copy_from_slice(&buf);
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
+        out
+    })
+}
+
+/// How a connection's packets are framed: the text codec of its protocol revision, or
+/// msgpack (protocol 5 only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Text(ProtocolRevision),
+    MsgPack,
+}
+
+impl Format {
+    /// The format of a connection speaking `rev` on a server using `parser`.
+    pub(crate) fn new(parser: Parser, rev: ProtocolRevision) -> Self {
+        match (parser, rev) {
+            (Parser::MsgPack, ProtocolRevision::V5) => Format::MsgPack,
+            _ => Format::Text(rev),
+        }
+    }
+}
+
+/// A packet encoded for one wire format as Engine.IO packets: the text message framed
 /// once (`4` included), then each attachment. Cloning it per recipient copies no payload.
 #[derive(Debug, Clone)]
 pub(crate) struct Wire(Vec<engineio::Packet>);
 
 impl Wire {
-    pub(crate) fn encode(packet: &Packet, rev: ProtocolRevision) -> Self {
+    pub(crate) fn encode(packet: &Packet, format: Format) -> Self {
+        let rev = match format {
+            Format::Text(rev) => rev,
+            Format::MsgPack => {
+                return Wire(vec![engineio::Packet::Binary(msgpack(packet))]);
+            }
+        };
         let mut out = Vec::with_capacity(1 + packet.attachments().len());
         out.push(engineio::Packet::MessageFramed(framed_text(packet, rev)));
         out.extend(
@@ -86,17 +132,21 @@ impl Wire {
         &self.0
     }
 
-    /// The text message (`4` included).
+    /// The text message (`4` included); for msgpack, a mark.
     pub(crate) fn text(&self) -> &str {
         match self.0.first() {
             Some(engineio::Packet::MessageFramed(text)) => text,
+            Some(engineio::Packet::Binary(_)) => "(msgpack)",
             _ => "",
         }
     }
 
-    /// The attachments, for the log.
+    /// The attachments, for the log; for msgpack, the one binary message.
     pub(crate) fn attachments(&self) -> Attachments<'_> {
-        Attachments(self.0.get(1..).unwrap_or_default())
+        match self.0.first() {
+            Some(engineio::Packet::Binary(_)) => Attachments(&self.0),
+            _ => Attachments(self.0.get(1..).unwrap_or_default()),
+        }
     }
 }
 
@@ -136,8 +186,16 @@ mod tests {
             .unwrap_or_default(),
             None,
         );
-        let wire = Wire::encode(&packet, ProtocolRevision::V5);
+        let wire = Wire::encode(&packet, Format::Text(ProtocolRevision::V5));
         assert!(wire.text().starts_with("452-[\"m\""), "{}", wire.text());
         assert_eq!(wire.attachments().to_string(), "2 (5 bytes)");
+        // The msgpack form: one binary message, attachments inline.
+        let wire = Wire::encode(&packet, Format::MsgPack);
+        assert_eq!(wire.packets().len(), 1);
+        assert_eq!(wire.text(), "(msgpack)");
+        assert_eq!(
+            wire.packets()[0],
+            engineio::Packet::Binary(socketio_protocol::encode_msgpack(&packet))
+        );
     }
 }
