@@ -3,11 +3,13 @@
 //!
 //! ```text
 //! cargo run --release --example conformance -- --port 3000 [--ping-interval MS] [--ping-timeout MS]
-//!     [--redis redis://127.0.0.1:6379]
+//!     [--redis redis://127.0.0.1:6379] [--parser text|msgpack] [--recovery on|off]
 //! ```
 //!
 //! `--redis`: the Socket.IO side runs on the Redis adapter, a node of a cluster (the cluster
-//! scenario of `scripts/bench.sh`).
+//! scenario of `scripts/bench.sh`). `--parser msgpack`: the msgpack packet codec.
+//! `--recovery on`: connection state recovery with its defaults. The environment variables
+//! `BENCH_PARSER` and `BENCH_RECOVERY` set the same (for `scripts/bench.sh`).
 
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use examples::conformance::{start, Options};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: conformance [--port N] [--ping-interval MS] [--ping-timeout MS] [--redis URL]"
+        "usage: conformance [--port N] [--ping-interval MS] [--ping-timeout MS] [--redis URL] [--parser text|msgpack] [--recovery on|off]"
     );
     std::process::exit(2)
 }
@@ -54,12 +56,39 @@ async fn run() -> std::io::Result<()> {
         .init();
     let mut options = Options::default();
     options.addr.set_port(3000);
+    let parser = |v: &str| match v {
+        "text" => socketio::Parser::Text,
+        "msgpack" => socketio::Parser::MsgPack,
+        _ => usage(),
+    };
+    let recovery = |v: &str| match v {
+        "on" => Some(socketio::ConnectionStateRecovery::default()),
+        "off" => None,
+        _ => usage(),
+    };
+    if let Ok(v) = std::env::var("BENCH_PARSER") {
+        options.parser = parser(v.trim());
+    }
+    if let Ok(v) = std::env::var("BENCH_RECOVERY") {
+        options.recovery = recovery(v.trim());
+    }
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let text = args.next().unwrap_or_else(|| usage());
-        if flag == "--redis" {
-            options.redis = Some(text);
-            continue;
+        match flag.as_str() {
+            "--redis" => {
+                options.redis = Some(text);
+                continue;
+            }
+            "--parser" => {
+                options.parser = parser(&text);
+                continue;
+            }
+            "--recovery" => {
+                options.recovery = recovery(&text);
+                continue;
+            }
+            _ => {}
         }
         let value: u64 = text.parse().unwrap_or_else(|_| usage());
         match flag.as_str() {

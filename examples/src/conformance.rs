@@ -22,6 +22,8 @@ pub struct Options {
     pub redis: Option<String>,
     /// The Socket.IO packet codec, [`socketio::Parser::Text`] by default.
     pub parser: socketio::Parser,
+    /// Connection state recovery, off by default (the benchmark's cost of offsets).
+    pub recovery: Option<socketio::ConnectionStateRecovery>,
 }
 
 impl Default for Options {
@@ -32,6 +34,7 @@ impl Default for Options {
             ping_timeout: Duration::from_millis(200),
             redis: None,
             parser: socketio::Parser::Text,
+            recovery: None,
         }
     }
 }
@@ -102,12 +105,13 @@ pub fn engine_config(options: &Options) -> EngineConfig {
 pub fn socketio_server(options: &Options) -> std::io::Result<socketio::Server> {
     let mut engine = engine_config(options);
     engine.path = "/socket.io".to_owned();
-    let config = ServerConfig::builder()
+    let mut config = ServerConfig::builder()
         .engine(engine)
         .path("/socket.io")
         .connect_timeout(Duration::from_millis(1000))
         .parser(options.parser)
         .build();
+    config.connection_state_recovery = options.recovery;
     let io = socketio::Server::with_config(config);
     if let Some(url) = &options.redis {
         let adapter = socketio_redis::RedisAdapter::new(url)
