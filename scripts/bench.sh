@@ -5,7 +5,8 @@
 #   scripts/bench.sh [--quick] [--rounds N] [--duration S] [--servers ours,socketioxide,node,floor]
 #                    [--only echo,fanout,cluster,rooms,idle,polling]
 #   servers: ours and socketioxide on the current-thread runtime; ours-mt and socketioxide-mt
-#   on the multi-thread runtime as #[tokio::main] builds it (one worker: TOKIO_WORKER_THREADS=1)
+#   on the multi-thread runtime as #[tokio::main] builds it (one worker: TOKIO_WORKER_THREADS=1);
+#   ours-csr (not in the default list): ours with connection state recovery on (BENCH_RECOVERY=on)
 #   OURS_BIN=/path/to/conformance [OURS_DESC="commit abc1234"] scripts/bench.sh ...
 #       measures another build of ours (another commit, say) and records OURS_DESC beside it
 #
@@ -146,7 +147,8 @@ start_server() {
     port=$((port + 1))
     [ "$port" -gt 3900 ] && port=3301
     case "$name" in
-        ours | ours-mt)
+        ours | ours-mt | ours-csr)
+            BENCH_RECOVERY="$( [ "$name" = ours-csr ] && echo on || echo off)" \
             BENCH_RUNTIME="$( [ "$name" = ours-mt ] && echo tokio-main || echo current)" \
             TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
                 --ping-interval 25000 --ping-timeout 20000 >> "$log" 2>&1 &
@@ -255,6 +257,9 @@ record_config() {
     threads="$( (grep -l -E '^tokio-(runtime-w|rt-worker)' /proc/"$server_pid"/task/*/comm 2>/dev/null || true) | wc -l)"
     banner="$(grep -m1 "^$name" "$log" | sed 's/ listening.*//' || true)"
     case "$name" in
+        ours-csr)
+            text="ours as above, BENCH_RECOVERY=on: connection state recovery with its defaults (every broadcast kept with an offset)"
+            ;;
         ours-mt)
             text="ours as above, BENCH_RUNTIME=tokio-main TOKIO_WORKER_THREADS=1: the multi-thread runtime as #[tokio::main] builds it ($threads worker(s) seen)"
             ;;
