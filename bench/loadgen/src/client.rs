@@ -413,8 +413,20 @@ impl Client {
 
     /// Counts one delivery whose payload (and closing `"]`) is `rest`.
     fn delivered(&self, rest: &str, room: Option<&str>) {
+        // With connection state recovery on, the server appends an offset (a short string)
+        // as the last argument: `<payload>","<offset>"]`.
         let seq = rest
             .strip_suffix("\"]")
+            .map(|p| match p.get(self.payload_len..) {
+                Some(tail)
+                    if tail
+                        .strip_prefix("\",\"")
+                        .is_some_and(|o| o.bytes().all(|b| b.is_ascii_alphanumeric())) =>
+                {
+                    &p[..self.payload_len]
+                }
+                _ => p,
+            })
             .filter(|p| p.len() == self.payload_len)
             .and_then(|p| p.get(..16))
             .and_then(|d| d.parse::<u64>().ok());
