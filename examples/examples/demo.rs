@@ -1,59 +1,56 @@
-//! The demo server: Socket.IO on port 3000 with the in-memory adapter.
+//! The demo: a chat in the browser, on the in-memory adapter or, with `--redis`, as one node
+//! of a cluster.
 //!
 //! ```text
-//! cargo run --release --example demo            # listens on 0.0.0.0:3000
-//! PORT=4000 cargo run --release --example demo
+//! cargo run --release --example demo                  # http://localhost:3000/
+//! cargo run --release --example demo -- --port 3001   # or PORT=3001
+//! cargo run --release --example demo -- --redis redis://127.0.0.1:6379
 //! ```
 //!
-//! Events: `echo` (acked with its arguments), `join` (room; acked with the room), `chat` (room,
-//! text; sent to the others in the room as `chat` with the sender's id), `broadcast` (payload;
-//! `msg` to everyone). Try it from Node with socket.io-client:
-//! `io("http://localhost:3000").emitWithAck("echo", "hi")`.
+//! Open the printed address in two tabs and chat. `RUST_LOG=socketio=debug` shows handshakes,
+//! namespaces and rooms. The page and the events are described in `examples/src/demo.rs`.
 
-use socketio::{AckSender, Args, Server};
+use std::net::SocketAddr;
+
+use examples::demo::{start, Options};
+
+fn usage() -> ! {
+    eprintln!("usage: demo [--port N] [--redis redis://HOST:PORT]");
+    std::process::exit(2)
+}
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("socketio=info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let port: u16 = std::env::var("PORT")
+    let mut port: u16 = std::env::var("PORT")
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(3000);
-
-    let io = Server::new();
-    let everyone = io.clone();
-    io.on_connection(move |socket| {
-        tracing::info!(id = socket.id(), "connected");
-        socket.on("echo", |_socket, args: Args, ack: AckSender| {
-            let _ = ack.send(&args);
-        });
-        socket.on("join", |socket, room: String, ack: AckSender| {
-            let _ = socket.join(room.as_str());
-            let _ = ack.send(&room);
-        });
-        socket.on("chat", |socket, (room, text): (String, String), _ack| {
-            let _ = socket.to(room).emit("chat", &(socket.id(), text));
-        });
-        let io = everyone.clone();
-        socket.on(
-            "broadcast",
-            move |_socket, payload: socketio::AnyValue, _ack| {
-                let _ = io.emit("msg", &payload);
-            },
-        );
-        socket.on_disconnect(|socket, reason| {
-            tracing::info!(id = socket.id(), %reason, "disconnected");
-        });
-    });
-
-    let addr = io.listen(("0.0.0.0", port)).await?;
-    println!("demo Socket.IO server on http://{addr} (path /socket.io/); Ctrl-C stops it");
+    let mut redis = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_else(|| usage());
+        match flag.as_str() {
+            "--port" => port = value.parse().unwrap_or_else(|_| usage()),
+            "--redis" => redis = Some(value),
+            _ => usage(),
+        }
+    }
+    let demo = start(Options {
+        addr: SocketAddr::from(([0, 0, 0, 0], port)),
+        redis,
+    })
+    .await?;
+    println!(
+        "demo chat on http://localhost:{}/ (Socket.IO at /socket.io/); Ctrl-C stops it",
+        demo.addr.port()
+    );
     tokio::signal::ctrl_c().await?;
-    io.close().await;
+    demo.shutdown().await;
     Ok(())
 }

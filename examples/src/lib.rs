@@ -3,4 +3,5 @@
 pub mod attach;
 pub mod axum_chat;
 pub mod conformance;
+pub mod demo;
 pub mod redis_fixture;
