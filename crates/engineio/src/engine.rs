@@ -89,6 +89,13 @@ impl Engine {
         self.ctx.table().len()
     }
 
+    /// Adds an observer of every session from now on: opens, upgrades, closes and message
+    /// counts (Node's `io.engine.on("connection")` with the raw socket's events), for
+    /// metrics and the Admin UI. See [`Observer`](crate::Observer).
+    pub fn observe(&self, observer: Arc<dyn crate::Observer>) {
+        self.ctx.observers.add(observer);
+    }
+
     /// A session by id.
     pub fn socket(&self, sid: &Sid) -> Option<Socket> {
         self.ctx.get(sid).map(Socket)

@@ -88,6 +88,7 @@ mod cors;
 mod deflate;
 pub mod error;
 mod hooks;
+mod observer;
 mod origins;
 mod request;
 // One WebSocket connection and its bytes.
@@ -121,6 +122,7 @@ pub use hooks::{
 };
 /// The `http` crate, whose types the hooks take.
 pub use http;
+pub use observer::Observer;
 pub use origins::Origins;
 pub use request::{parse_query, HandshakeRequest, RemoteAddr};
 pub use serve::{serve, serve_with, ServerHandle};

@@ -154,7 +154,7 @@ pub use operators::{
     BroadcastOperator, RemoteSocket, RemoteSocketData, SocketEmitter, TimeoutOperator,
 };
 pub use rooms::{JoinError, RoomEvent, RoomLimits};
-pub use server::Server;
+pub use server::{Server, WeakServer};
 pub use service::{SocketIoLayer, SocketIoService};
 pub use socket::AckSender;
 pub use socket::{DisconnectReason, Socket, SocketExtensions, TimeoutSocket};

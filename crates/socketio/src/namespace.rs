@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use serde::Serialize;
@@ -28,6 +28,7 @@ use crate::{AnyValue, Room};
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type MiddlewareFn = Arc<dyn Fn(Socket) -> BoxFuture<Result<(), MiddlewareError>> + Send + Sync>;
 type ConnectionFn = Arc<dyn Fn(Socket) + Send + Sync>;
+type DataChangeFn = Arc<dyn Fn(&Socket) + Send + Sync>;
 type RoomEventFn = Arc<dyn Fn(&RoomEvent) + Send + Sync>;
 type ServerEventFn = Arc<dyn Fn(Args, ServerAck) + Send + Sync>;
 
@@ -36,6 +37,7 @@ struct Listeners {
     middleware: Vec<MiddlewareFn>,
     connection: Vec<ConnectionFn>,
     room_events: Vec<RoomEventFn>,
+    data_change: Vec<DataChangeFn>,
     server_events: HashMap<String, Vec<ServerEventFn>>,
 }
 
@@ -58,6 +60,9 @@ pub(crate) struct NamespaceInner {
     children: OnceLock<Weak<ChildList>>,
     /// The server's shared app state.
     state: AppState,
+    /// Set once a socket here has an outgoing-event listener ([`Socket::on_any_outgoing`]):
+    /// broadcasts then tell each recipient's listeners (Node's `onAnyOutgoing`).
+    outgoing_taps: AtomicBool,
 }
 
 /// Connection state recovery in one namespace: the adapter's store, and the gate that keeps a
@@ -168,6 +173,7 @@ impl Namespace {
                 ack_ids: AtomicU64::new(0),
                 children: OnceLock::new(),
                 state: state.clone(),
+                outgoing_taps: AtomicBool::new(false),
             }
         }))
     }
@@ -276,6 +282,49 @@ impl Namespace {
         F: Fn(Socket) + Send + Sync + 'static,
     {
         self.listeners_mut().connection.push(Arc::new(f));
+    }
+
+    /// As [`Namespace::on_connection`], run before the handlers added so far (Node's
+    /// `prependListener("connection")`): instrumentation that must see a socket before the
+    /// app's handlers act on it.
+    pub fn prepend_connection<F>(&self, f: F)
+    where
+        F: Fn(Socket) + Send + Sync + 'static,
+    {
+        self.listeners_mut().connection.insert(0, Arc::new(f));
+    }
+
+    /// A listener called after every [`Socket::set_data`] here (what Node's Admin UI learns
+    /// by wrapping `socket.data` in a `Proxy`).
+    pub fn on_data_change<F>(&self, f: F)
+    where
+        F: Fn(&Socket) + Send + Sync + 'static,
+    {
+        self.listeners_mut().data_change.push(Arc::new(f));
+    }
+
+    /// Tells the [`Namespace::on_data_change`] listeners.
+    pub(crate) fn data_changed(&self, socket: &Socket) {
+        let listeners = {
+            let l = self.listeners();
+            if l.data_change.is_empty() {
+                return;
+            }
+            l.data_change.clone()
+        };
+        let site = Site {
+            nsp: self.name(),
+            socket: socket.id(),
+            what: "data change",
+        };
+        for f in listeners {
+            guard::call(site, || f(socket));
+        }
+    }
+
+    /// A socket here has outgoing-event listeners from now on.
+    pub(crate) fn tap_outgoing(&self) {
+        self.0.outgoing_taps.store(true, Ordering::Release);
     }
 
     /// A listener for membership changes (Node's adapter events `create-room`, `delete-room`,
@@ -570,6 +619,9 @@ impl Namespace {
         // Recipients reached per protocol revision (5, then 4).
         let mut reached = [0usize; 2];
         let compress = opts.flags.compress != Some(false);
+        // Outgoing-event listeners hear broadcasts too, per recipient, as in Node.
+        let tapped = self.0.outgoing_taps.load(Ordering::Acquire);
+        let mut tap_args: Option<(String, Args)> = None;
         for socket in self.local_targets(opts) {
             let client = &socket.0.client;
             if opts.flags.volatile && !client.conn.is_writable() {
@@ -589,6 +641,9 @@ impl Namespace {
             before_send(&socket);
             if client.send_wire(encoded, compress).is_ok() {
                 *count += 1;
+                if tapped {
+                    socket.notify_outgoing(packet, &mut tap_args);
+                }
             }
         }
         let total = reached[0] + reached[1];

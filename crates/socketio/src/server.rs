@@ -24,6 +24,11 @@ pub(crate) struct ServerInner {
     engine: std::sync::OnceLock<Engine>,
     client_files: std::sync::OnceLock<Arc<ClientFiles>>,
     listener: Mutex<Option<ServerHandle>>,
+    /// Engine observers added before the engine was built ([`Server::observe_engine`]).
+    pending_observers: Mutex<Vec<Arc<dyn engineio::Observer>>>,
+    has_pending_observers: std::sync::atomic::AtomicBool,
+    /// When the server was made ([`Server::uptime`]).
+    started: std::time::Instant,
 }
 
 /// The options, editable until the server is attached (its engine built or bound).
@@ -57,6 +62,17 @@ impl ClientHost for ServerInner {
 
     fn after_refusal(&self, ns: &Namespace) {
         self.registry.after_refusal(ns);
+    }
+}
+
+/// A [`Server`] handle that does not keep it alive ([`Server::downgrade`]).
+#[derive(Clone, Debug)]
+pub struct WeakServer(std::sync::Weak<ServerInner>);
+
+impl WeakServer {
+    /// The server, while any [`Server`] handle to it is left.
+    pub fn upgrade(&self) -> Option<Server> {
+        self.0.upgrade().map(Server)
     }
 }
 
@@ -138,6 +154,9 @@ impl Server {
             engine: std::sync::OnceLock::new(),
             client_files: std::sync::OnceLock::new(),
             listener: Mutex::new(None),
+            pending_observers: Mutex::new(Vec::new()),
+            has_pending_observers: std::sync::atomic::AtomicBool::new(false),
+            started: std::time::Instant::now(),
         });
         let server = Server(inner);
         server.of("/");
@@ -153,10 +172,82 @@ impl Server {
     /// server: it builds the engine from the options (or returns the one given to
     /// [`Server::bind`]), after which the path and the Engine.IO options are fixed.
     pub fn engine(&self) -> &Engine {
-        self.0.engine.get_or_init(|| {
+        let engine = self.0.engine.get_or_init(|| {
             let config = self.attach_settings();
             Engine::with_handler(config.engine, self.engine_handler())
-        })
+        });
+        if self
+            .0
+            .has_pending_observers
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            self.hand_observers(engine);
+        }
+        engine
+    }
+
+    /// Adds an observer of every Engine.IO session (see [`engineio::Observer`]): opens,
+    /// upgrades, closes, message counts. Unlike [`Server::engine`] it does not attach the
+    /// server: before the engine is built, the observer waits for it.
+    pub fn observe_engine(&self, observer: Arc<dyn engineio::Observer>) {
+        self.0
+            .pending_observers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(observer);
+        self.0
+            .has_pending_observers
+            .store(true, std::sync::atomic::Ordering::Release);
+        if let Some(engine) = self.0.engine.get() {
+            self.hand_observers(engine);
+        }
+    }
+
+    /// Gives the engine the observers waiting for it.
+    fn hand_observers(&self, engine: &Engine) {
+        let pending = {
+            let mut list = self
+                .0
+                .pending_observers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            self.0
+                .has_pending_observers
+                .store(false, std::sync::atomic::Ordering::Release);
+            std::mem::take(&mut *list)
+        };
+        for observer in pending {
+            engine.observe(observer);
+        }
+    }
+
+    /// A handle that does not keep the server alive, for tasks and callbacks that the
+    /// server itself holds (a periodic report, a namespace's handler).
+    pub fn downgrade(&self) -> WeakServer {
+        WeakServer(Arc::downgrade(&self.0))
+    }
+
+    /// The Engine.IO server if it is built already; unlike [`Server::engine`], this never
+    /// attaches the server.
+    pub fn engine_if_attached(&self) -> Option<&Engine> {
+        self.0.engine.get()
+    }
+
+    /// The namespace named exactly `name` (`/chat`) if it exists; unlike [`Server::of`], it
+    /// never creates one.
+    pub fn namespace(&self, name: &str) -> Option<Namespace> {
+        self.0.registry.get(name)
+    }
+
+    /// How long ago this server was made (Node's admin UI reports the process's uptime).
+    pub fn uptime(&self) -> std::time::Duration {
+        self.0.started.elapsed()
+    }
+
+    /// Every namespace, static and dynamic children (Node's `io._nsps`), in no set order;
+    /// dynamic parents are not in it.
+    pub fn namespaces(&self) -> Vec<Namespace> {
+        self.0.registry.namespaces()
     }
 
     /// Marks the server attached and returns the options it is attached with.
@@ -203,7 +294,13 @@ impl Server {
         }
         settings.attached = true;
         settings.config.engine = engine.config().clone();
-        self.0.engine.set(engine).map_err(|_| ConfigError::Attached)
+        let set = self.0.engine.set(engine);
+        drop(settings);
+        set.map_err(|_| ConfigError::Attached)?;
+        if let Some(engine) = self.0.engine.get() {
+            self.hand_observers(engine);
+        }
+        Ok(())
     }
 
     /// Makes a Socket.IO client of a raw Engine.IO session (Node's `io.onconnection(conn)`,

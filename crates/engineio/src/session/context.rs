@@ -9,6 +9,7 @@ use super::flusher::Flusher;
 use super::handler::Handler;
 use super::SessionInner;
 use crate::config::EngineConfig;
+use crate::observer::Observers;
 
 /// Shared by an engine and every session it opened.
 pub(crate) struct SessionContext {
@@ -16,6 +17,8 @@ pub(crate) struct SessionContext {
     pub(crate) handler: Arc<dyn Handler>,
     /// Writes what senders queued for idle WebSockets, together (see `flusher`).
     pub(crate) flusher: Arc<Flusher>,
+    /// Instrumentation watching every session (Engine::observe).
+    pub(crate) observers: Observers,
     sessions: Mutex<HashMap<Sid, Arc<SessionInner>>>,
 }
 
@@ -25,6 +28,7 @@ impl SessionContext {
             config,
             handler,
             flusher: Flusher::new(),
+            observers: Observers::default(),
             sessions: Mutex::new(HashMap::new()),
         }
     }

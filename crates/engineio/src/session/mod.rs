@@ -213,6 +213,16 @@ impl SessionInner {
         if st.closed.is_some() {
             return Err(SendError::Closed);
         }
+        let observed = self.ctx.observers.any();
+        let (mut count, mut bytes) = (0usize, 0usize);
+        let packets = packets.into_iter().inspect(|p| {
+            if observed {
+                if let Some(n) = crate::observer::message_len(p) {
+                    count += 1;
+                    bytes += n;
+                }
+            }
+        });
         if st.queue.is_empty() {
             if let Some(out) = self.ws_out.get() {
                 let mut w = out.writer.lock();
@@ -235,6 +245,7 @@ impl SessionInner {
                     flushed = out.writer.lock().flush_deferred();
                 }
                 self.after_direct_write(flushed, over_limit);
+                self.ctx.observers.messages_out(count, bytes);
                 return Ok(());
             }
         }
@@ -249,6 +260,7 @@ impl SessionInner {
             false
         };
         drop(st);
+        self.ctx.observers.messages_out(count, bytes);
         if over_limit {
             tracing::debug!(target: "engineio::session", session = %self.sid, "outbound buffer over max_buffer_size");
             self.close(CloseReason::TransportError, false);
@@ -358,6 +370,11 @@ impl SessionInner {
         }
         match reply {
             Ok(Reply::Deliver) => {
+                if let Some(n) = crate::observer::message_len(&packet) {
+                    self.ctx
+                        .observers
+                        .each("on_message_in", |o| o.on_message_in(n));
+                }
                 let message = match packet {
                     Packet::Message(t) => Message::Text(t),
                     Packet::Binary(b) => Message::Binary(b),
@@ -448,6 +465,9 @@ impl SessionInner {
         }
         // Whatever the handler does, the session's own cleanup below completes.
         let socket = self.socket();
+        self.ctx
+            .observers
+            .each("on_close", |o| o.on_close(&socket, reason));
         self.guarded("on_close", || self.ctx.handler.on_close(&socket, reason));
         self.data.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.on_upgrade
@@ -459,6 +479,7 @@ impl SessionInner {
     /// Tells the handler a session opened; a panic there closes the session.
     pub(crate) fn connected(self: &Arc<Self>) {
         let socket = self.socket();
+        self.ctx.observers.each("on_open", |o| o.on_open(&socket));
         if !self.guarded("on_connect", || self.ctx.handler.on_connect(socket)) {
             self.close(CloseReason::TransportError, false);
         }

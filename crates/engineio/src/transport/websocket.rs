@@ -247,6 +247,10 @@ async fn run_probe(session: Arc<SessionInner>, mut conn: WsConn, mut abort: ones
                     &mut *session.on_upgrade.lock().unwrap_or_else(|e| e.into_inner()),
                 );
                 let socket = session.socket();
+                session
+                    .ctx
+                    .observers
+                    .each("on_upgrade", |o| o.on_upgrade(&socket));
                 for f in callbacks {
                     f(&socket);
                 }

@@ -487,6 +487,23 @@ impl RemoteSocket {
         }
     }
 
+    /// Its user data as JSON, with the tags of [`Socket::set_data_tag`] as other nodes see
+    /// them (for a socket of a Node server: its `socket.data`).
+    pub fn data_value(&self) -> serde_json::Value {
+        match self {
+            RemoteSocket::Local(s) => s.tagged_data(),
+            RemoteSocket::Remote(r) => r.data.data.clone(),
+        }
+    }
+
+    /// The namespace it is in, on whichever node.
+    pub fn namespace(&self) -> &Namespace {
+        match self {
+            RemoteSocket::Local(s) => s.ns(),
+            RemoteSocket::Remote(r) => &r.ns,
+        }
+    }
+
     fn only_me(&self) -> BroadcastOperator {
         let ns = match self {
             RemoteSocket::Local(s) => s.ns().clone(),

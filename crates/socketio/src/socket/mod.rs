@@ -144,6 +144,10 @@ pub(crate) struct SocketInner {
     recovery: Option<Box<SocketRecovery>>,
 }
 
+/// The tags of [`Socket::set_data_tag`], kept in the socket's extensions.
+#[derive(Clone, Default)]
+struct DataTags(serde_json::Map<String, Value>);
+
 /// A socket's part in connection state recovery.
 #[derive(Debug)]
 pub(crate) struct SocketRecovery {
@@ -372,7 +376,45 @@ impl Socket {
     pub fn set_data<T: Serialize>(&self, data: &T) -> Result<(), EmitError> {
         let value = serde_json::to_value(data).map_err(|e| EmitError::Serialize(e.to_string()))?;
         *self.0.data.lock().unwrap_or_else(|e| e.into_inner()) = value;
+        self.0.ns.data_changed(self);
         Ok(())
+    }
+
+    /// Sets `key` to `value` in what other nodes and [`fetch_sockets`](crate::Server::fetch_sockets)
+    /// see of this socket's data, without changing [`Socket::data`]: how instrumentation
+    /// tags a socket for the whole cluster (the Admin UI's `data._admin`, as Node keeps it).
+    /// The data is shown as an object with the tags added to its fields.
+    pub fn set_data_tag(&self, key: &str, value: Value) {
+        let mut ext = self.0.extensions.write().unwrap_or_else(|e| e.into_inner());
+        match ext.get_mut::<DataTags>() {
+            Some(tags) => {
+                tags.0.insert(key.to_owned(), value);
+            }
+            None => {
+                let mut tags = serde_json::Map::new();
+                tags.insert(key.to_owned(), value);
+                ext.insert(DataTags(tags));
+            }
+        }
+    }
+
+    /// The data with the tags of [`Socket::set_data_tag`], as other nodes see it.
+    pub(crate) fn tagged_data(&self) -> Value {
+        let data = self.data_value();
+        let ext = self.0.extensions.read().unwrap_or_else(|e| e.into_inner());
+        let Some(DataTags(tags)) = ext.get::<DataTags>() else {
+            return data;
+        };
+        let mut object = match data {
+            Value::Object(map) => map,
+            Value::Null => serde_json::Map::new(),
+            // Not an object: nowhere to put the tags.
+            other => return other,
+        };
+        for (k, v) in tags {
+            object.insert(k.clone(), v.clone());
+        }
+        Value::Object(object)
     }
 
     /// The per-socket user data as `T`, or `None` when unset or of another shape.
@@ -573,12 +615,46 @@ impl Socket {
         self.handlers().any.clear();
     }
 
-    /// A handler called for every outgoing event of this socket.
+    /// A handler called for every outgoing event of this socket (Node's `onAnyOutgoing`):
+    /// its own emits, and every broadcast that reaches it. Acks are not events.
     pub fn on_any_outgoing<F>(&self, handler: F)
     where
         F: Fn(Socket, &str, &Args) + Send + Sync + 'static,
     {
         self.handlers().any_outgoing.push(Arc::new(handler));
+        self.0.ns.tap_outgoing();
+    }
+
+    /// Tells this socket's outgoing-event listeners of a broadcast event it was sent;
+    /// `args` caches the event's name and arguments for the other recipients.
+    pub(crate) fn notify_outgoing(&self, packet: &Packet, args: &mut Option<(String, Args)>) {
+        let outgoing = {
+            let h = self.handlers();
+            if h.any_outgoing.is_empty() {
+                return;
+            }
+            h.any_outgoing.clone()
+        };
+        let socketio_protocol::PacketData::Event { payload, .. } = &packet.data else {
+            return;
+        };
+        if args.is_none() {
+            let Some(name) = payload.event_name().map(|e| e.into_owned()) else {
+                return;
+            };
+            let mut all = payload_args(payload);
+            if !all.0.is_empty() {
+                all.0.remove(0);
+            }
+            *args = Some((name, all));
+        }
+        let Some((name, all)) = args.as_ref() else {
+            return;
+        };
+        let site = self.site("outgoing");
+        for f in outgoing {
+            guard::call(site, || f(self.clone(), name, all));
+        }
     }
 
     /// A per-packet middleware (Node's `socket.use`): runs before the handlers of every
@@ -767,7 +843,7 @@ impl Socket {
             id: self.id().to_owned(),
             handshake: self.handshake().clone(),
             rooms: self.rooms(),
-            data: self.data_value(),
+            data: self.tagged_data(),
         }
     }
 
