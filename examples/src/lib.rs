@@ -1,5 +1,6 @@
 //! Fixtures shared by the runnable examples and the integration tests.
 
+pub mod admin_fixture;
 pub mod attach;
 pub mod axum_chat;
 pub mod conformance;

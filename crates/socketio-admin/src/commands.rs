@@ -96,6 +96,7 @@ pub(crate) fn register(io: socketio::WeakServer, socket: &Socket) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -133,6 +133,7 @@ pub(crate) fn now() -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -29,12 +29,15 @@ pub(crate) struct AggregatedEvent {
     pub(crate) count: u64,
 }
 
+/// `(second, type, subType)`.
+type BucketKey = (u64, &'static str, Option<&'static str>);
+
 /// The engine's events since the last report. Connections and closes are kept per second,
 /// as Node keeps them; message and byte counts are atomics (they happen for every message),
 /// reported under the second of the report.
 #[derive(Default)]
 pub(crate) struct EventBuffer {
-    buckets: Mutex<HashMap<(u64, &'static str, Option<&'static str>), u64>>,
+    buckets: Mutex<HashMap<BucketKey, u64>>,
     packets_in: AtomicU64,
     bytes_in: AtomicU64,
     packets_out: AtomicU64,
@@ -185,6 +188,7 @@ impl<'a> ServerStats<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

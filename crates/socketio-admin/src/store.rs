@@ -174,6 +174,7 @@ impl SessionStore for RedisStore {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

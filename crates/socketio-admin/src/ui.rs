@@ -134,6 +134,7 @@ impl<B: Send + 'static> Service<Request<B>> for AdminUi {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
