@@ -61,6 +61,9 @@ pub struct Options {
     pub addr: SocketAddr,
     /// A Redis URL: the demo is one node of a cluster through the Redis adapter.
     pub redis: Option<String>,
+    /// The Admin UI (ADMIN-1): the server instrumented with these options, and the UI's
+    /// files served at `/admin-ui/` when they are in [`socketio_admin::AdminUi::default_dir`].
+    pub admin: Option<socketio_admin::AdminOptions>,
 }
 
 /// A chat message as the page shows it.
@@ -371,6 +374,18 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
         }
         io.set_adapter(adapter);
     }
+    let admin_ui = match options.admin {
+        Some(admin) => {
+            socketio_admin::instrument(&io, admin)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            let dir = socketio_admin::AdminUi::default_dir();
+            if !dir.join("index.html").exists() {
+                eprintln!("demo: the Admin UI's files are not in {} (scripts/setup-admin-ui.sh puts them there); connect from https://admin.socket.io instead", dir.display());
+            }
+            Some(socketio_admin::AdminUi::new("/admin-ui", dir))
+        }
+        None => None,
+    };
     let page = || async {
         (
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -388,8 +403,15 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
                 )
                     .into_response()
             }),
-        )
-        .layer(io.layer());
+        );
+    let app = match admin_ui {
+        Some(ui) => app
+            .route_service("/admin-ui", ui.clone())
+            .route_service("/admin-ui/", ui.clone())
+            .route_service("/admin-ui/{*file}", ui),
+        None => app,
+    }
+    .layer(io.layer());
     let listener = tokio::net::TcpListener::bind(options.addr).await?;
     let addr = listener.local_addr()?;
     let (stop_http, stopped) = oneshot::channel::<()>();

@@ -66,6 +66,7 @@ async fn two_pages_chat_on_one_node() {
         let demo = start(Options {
             addr: local(),
             redis: None,
+            admin: None,
         })
         .await
         .unwrap();
@@ -101,6 +102,7 @@ async fn two_nodes_share_a_chat_through_redis() {
             start(Options {
                 addr: local(),
                 redis: Some(redis.url()),
+                admin: None,
             })
             .await
             .unwrap()
@@ -140,6 +142,7 @@ async fn wrong_shapes_are_ignored_and_bounds_answered() {
         let demo = start(Options {
             addr: local(),
             redis: None,
+            admin: None,
         })
         .await
         .unwrap();
@@ -201,6 +204,7 @@ async fn an_unreachable_redis_leaves_the_node_serving() {
         let demo = start(Options {
             addr: local(),
             redis: Some(format!("redis://127.0.0.1:{port}")),
+            admin: None,
         })
         .await
         .unwrap();

@@ -340,6 +340,12 @@ async fn all_sockets(io: &Server) -> Vec<Value> {
         .collect()
 }
 
+/// A bcrypt hash (cost 10, `$2b$`) of `password`, for [`Auth::basic`] when the password
+/// comes from the environment rather than as a hash. Costs tens of milliseconds.
+pub fn hash_password(password: &str) -> Result<String, AdminError> {
+    bcrypt::hash(password, 10).map_err(|e| AdminError::InvalidHash(e.to_string()))
+}
+
 /// The basic auth's check.
 struct Login {
     username: String,
