@@ -7,6 +7,12 @@
 #   servers: ours and socketioxide on the current-thread runtime; ours-mt and socketioxide-mt
 #   on the multi-thread runtime as #[tokio::main] builds it (one worker: TOKIO_WORKER_THREADS=1);
 #   ours-csr (not in the default list): ours with connection state recovery on (BENCH_RECOVERY=on)
+#   ours-msgpack, socketioxide-msgpack, node-msgpack (not in the default list): the same
+#   servers on socket.io-msgpack-parser (ours and socketioxide: BENCH_PARSER=msgpack; Node:
+#   --parser msgpack), measured with `loadgen --parser msgpack`, the same payloads in binary
+#   frames; they skip the cluster and polling scenarios. With ours-msgpack in the list, the
+#   Markdown gets a second table with ours-msgpack as the baseline against the msgpack peers
+#   (and ours: the cost of the codec), and the first table keeps to the text-parser servers.
 #   OURS_BIN=/path/to/conformance [OURS_DESC="commit abc1234"] scripts/bench.sh ...
 #       measures another build of ours (another commit, say) and records OURS_DESC beside it
 #
@@ -24,13 +30,15 @@
 # INFO.
 # It needs redis-server (scripts/setup-redis.sh installs it) and is skipped without it.
 #
-# --quick: each scenario once, tiny sizes, against ours only: proves the harness and the server
-# work (CI). It fails only when a scenario breaks (errors, lost deliveries), never on timing.
+# --quick: each scenario once, tiny sizes, against ours only (and ours-msgpack on echo 10 and
+# fanout 20): proves the harness and the server work (CI). It fails only when a scenario breaks
+# (errors, lost deliveries), never on timing.
 #
 # --callgrind SCENARIO SIZE: runs ours under `valgrind --tool=callgrind` with instrumentation
 # switched on only once every client is connected, for a short run of one scenario; writes
 # bench/results/callgrind.SCENARIO-SIZE.<date>.out and prints the top functions. Instruction
 # counts do not depend on the noise of a shared machine (but see nothing of the kernel).
+# BENCH_PARSER=msgpack (read by the server) makes the load generator speak msgpack too.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -61,7 +69,7 @@ if [ "$quick" = 1 ]; then
     rounds=1
     duration=1
     warmup=0.3
-    servers="ours"
+    servers="ours,ours-msgpack"
 fi
 IFS=',' read -r -a server_list <<< "$servers"
 
@@ -98,23 +106,45 @@ fi
 
 want() { [[ ",$servers," == *",$1,"* ]]; }
 
+# Whether `server` runs `scenario` (its name, size and flags as listed above).
+runs() {
+    local server="$1" scenario="$2" name="${2%% *}"
+    # the floor has no long-polling; the msgpack clients speak WebSocket only
+    if [ "$name" = polling ] && { [ "$server" = floor ] || [[ "$server" == *-msgpack ]]; }; then
+        return 1
+    fi
+    # two nodes through Redis: ours and Node's adapter (socketioxide's Redis adapter has its
+    # own wire format, the floor has no cluster)
+    if [ "$name" = cluster ] && [ "$server" != ours ] && [ "$server" != node ]; then
+        return 1
+    fi
+    # quick mode keeps msgpack to one echo and one fan-out
+    if [ "$quick" = 1 ] && [[ "$server" == *-msgpack ]] && [ "$scenario" != "echo 10" ] &&
+        [ "$scenario" != "fanout 20" ]; then
+        return 1
+    fi
+    return 0
+}
+
 echo "== build (release)" >&2
 cargo build --release --quiet -p loadgen --bin loadgen
 # OURS_BIN=path/to/conformance measures another build of ours (another commit, say)
 if [ -z "${OURS_BIN:-}" ]; then
     cargo build --release --quiet -p examples --example conformance
 fi
-if want socketioxide || want socketioxide-mt; then
+if want socketioxide || want socketioxide-mt || want socketioxide-msgpack; then
     (cd bench/peers/socketioxide && cargo build --release --quiet)
 fi
 if want floor; then
     (cd bench/peers/floor && cargo build --release --quiet)
 fi
-if want node; then
-    (cd bench/peers/node && { [ -d node_modules/socket.io ] && [ -d node_modules/@socket.io/redis-adapter ] || npm install --no-audit --no-fund --silent; })
+if want node || want node-msgpack; then
+    (cd bench/peers/node && { [ -d node_modules/socket.io ] && [ -d node_modules/@socket.io/redis-adapter ] && [ -d node_modules/socket.io-msgpack-parser ] || npm install --no-audit --no-fund --silent; })
 fi
 
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
+# the peers are crates of their own: their binaries are in CARGO_TARGET_DIR when it is set
+peer_bin() { echo "${CARGO_TARGET_DIR:-$root/bench/peers/$1/target}/release/peer-$1"; }
 loadgen="$target_dir/release/loadgen"
 ours="${OURS_BIN:-$target_dir/release/examples/conformance}"
 
@@ -140,6 +170,9 @@ port=3300
 redis_pid=""
 redis_port=""
 
+# The Socket.IO parser of a server name: the -msgpack ones use socket.io-msgpack-parser.
+parser_of() { [[ "$1" == *-msgpack ]] && echo msgpack || echo text; }
+
 json_string() { python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))' 2>/dev/null || sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/"/'; }
 
 start_server() {
@@ -147,23 +180,26 @@ start_server() {
     port=$((port + 1))
     [ "$port" -gt 3900 ] && port=3301
     case "$name" in
-        ours | ours-mt | ours-csr)
+        ours | ours-mt | ours-csr | ours-msgpack)
             BENCH_RECOVERY="$( [ "$name" = ours-csr ] && echo on || echo off)" \
             BENCH_RUNTIME="$( [ "$name" = ours-mt ] && echo tokio-main || echo current)" \
+            BENCH_PARSER="$(parser_of "$name")" \
             TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
                 --ping-interval 25000 --ping-timeout 20000 >> "$log" 2>&1 &
             ;;
-        socketioxide | socketioxide-mt)
+        socketioxide | socketioxide-mt | socketioxide-msgpack)
             BENCH_RUNTIME="$( [ "$name" = socketioxide-mt ] && echo tokio-main || echo current)" \
+            BENCH_PARSER="$(parser_of "$name")" \
             TOKIO_WORKER_THREADS=1 "${pin_server[@]}" \
-                bench/peers/socketioxide/target/release/peer-socketioxide --port "$port" \
+                "$(peer_bin socketioxide)" --port "$port" \
                 --max-buffer-size 65536 >> "$log" 2>&1 &
             ;;
-        node)
-            "${pin_server[@]}" node bench/peers/node/server.js --port "$port" >> "$log" 2>&1 &
+        node | node-msgpack)
+            "${pin_server[@]}" node bench/peers/node/server.js --port "$port" \
+                --parser "$(parser_of "$name")" >> "$log" 2>&1 &
             ;;
         floor)
-            "${pin_server[@]}" bench/peers/floor/target/release/peer-floor --port "$port" >> "$log" 2>&1 &
+            "${pin_server[@]}" "$(peer_bin floor)" --port "$port" >> "$log" 2>&1 &
             ;;
     esac
     server_pid=$!
@@ -227,12 +263,12 @@ start_cluster() {
         [ "$port" -gt 3900 ] && port=3301
         case "$name" in
             ours)
-                TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
+                BENCH_PARSER=text TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
                     --ping-interval 25000 --ping-timeout 20000 --redis "$url" >> "$log" 2>&1 &
                 ;;
             node)
                 "${pin_server[@]}" node bench/peers/node/server.js --port "$port" \
-                    --redis "$url" >> "$log" 2>&1 &
+                    --parser text --redis "$url" >> "$log" 2>&1 &
                 ;;
         esac
         server_pids+=("$!")
@@ -255,7 +291,8 @@ record_config() {
     local name="$1" text threads banner
     sleep 0.3
     threads="$( (grep -l -E '^tokio-(runtime-w|rt-worker)' /proc/"$server_pid"/task/*/comm 2>/dev/null || true) | wc -l)"
-    banner="$(grep -m1 "^$name" "$log" | sed 's/ listening.*//' || true)"
+    # the last banner of this kind of server: the one just started
+    banner="$( (grep "^${name%-msgpack} " "$log" || true) | tail -n 1 | sed 's/ listening.*//')"
     case "$name" in
         ours-csr)
             text="ours as above, BENCH_RECOVERY=on: connection state recovery with its defaults (every broadcast kept with an offset)"
@@ -265,6 +302,15 @@ record_config() {
             ;;
         socketioxide-mt)
             text="socketioxide as above, BENCH_RUNTIME=tokio-main TOKIO_WORKER_THREADS=1: the multi-thread runtime as #[tokio::main] builds it ($threads worker(s) seen)"
+            ;;
+        ours-msgpack)
+            text="ours as above, BENCH_PARSER=msgpack: socket.io-msgpack-parser (socketio::Parser::MsgPack, the rmp crate $(grep -A1 '^name = "rmp"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | head -n 1)), loadgen --parser msgpack"
+            ;;
+        socketioxide-msgpack)
+            text="socketioxide as above, BENCH_PARSER=msgpack: ParserConfig::msgpack() (socketioxide-parser-msgpack $(grep -A1 '^name = "socketioxide-parser-msgpack"$' bench/peers/socketioxide/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')), loadgen --parser msgpack"
+            ;;
+        node-msgpack)
+            text="${banner:-node}, as node above with --parser msgpack (the Server's parser option), loadgen --parser msgpack"
             ;;
         ours)
             if [ -n "${OURS_BIN:-}" ]; then
@@ -320,7 +366,7 @@ if [ -n "$callgrind" ]; then
     # a long warm-up leaves time to connect under valgrind; counting starts once all are in
     "$loadgen" run --url "http://127.0.0.1:$port" --scenario "$name" --clients "$size" \
         --duration "$duration" --warmup 10 --server-pid "$server_pid" --label ours-callgrind \
-        "${extra[@]}" >> "$results" &
+        --parser "${BENCH_PARSER:-text}" "${extra[@]}" >> "$results" &
     loadgen_pid=$!
     want_conns="$size"
     [ "$name" = polling ] && want_conns=$((2 * size))
@@ -368,16 +414,10 @@ for round in $(seq 1 "$rounds"); do
         extra=("${parts[@]:2}")
         for i in $(seq 0 $((n - 1))); do
             server="${server_list[$(((i + round - 1) % n))]}"
-            # the floor has no long-polling
-            if [ "$server" = floor ] && [ "$name" = polling ]; then
+            if ! runs "$server" "$scenario"; then
                 continue
             fi
             if [ "$name" = cluster ]; then
-                # two nodes through Redis: ours and Node's adapter (socketioxide's Redis
-                # adapter has its own wire format, the floor has no cluster)
-                if [ "$server" != ours ] && [ "$server" != node ]; then
-                    continue
-                fi
                 if ! start_redis; then
                     [ "$round" = 1 ] && [ "$i" = 0 ] && echo "bench: no redis-server, cluster $size skipped" >&2
                     continue
@@ -403,7 +443,8 @@ for round in $(seq 1 "$rounds"); do
             fi
             if ! "${pin_loadgen[@]}" "$loadgen" run --url "http://127.0.0.1:$port" \
                 --scenario "$name" --clients "$size" --duration "$duration" --warmup "$warmup" \
-                --server-pid "$server_pid" --label "$server" "${extra[@]}" >> "$results"; then
+                --server-pid "$server_pid" --label "$server" --parser "$(parser_of "$server")" \
+                "${extra[@]}" >> "$results"; then
                 failed=1
             fi
             stop_server
@@ -411,7 +452,30 @@ for round in $(seq 1 "$rounds"); do
     done
 done
 
-"$loadgen" report "$results" > "bench/results/$stamp.md"
+# ours against every peer; without ours in the list, the first server
+baseline="${server_list[0]}"
+want ours && baseline=ours
+# with a msgpack table below, the first table keeps to the text-parser servers
+main_servers=()
+if want ours-msgpack && [[ "$baseline" != *-msgpack ]]; then
+    text_servers=""
+    for s in "${server_list[@]}"; do
+        [[ "$s" == *-msgpack ]] || text_servers="${text_servers:+$text_servers,}$s"
+    done
+    main_servers=(--servers "$text_servers")
+fi
+"$loadgen" report "$results" --baseline "$baseline" "${main_servers[@]}" > "bench/results/$stamp.md"
+# the msgpack parser: ours-msgpack against the msgpack peers and against ours (text)
+if want ours-msgpack && [ "$baseline" != ours-msgpack ]; then
+    msgpack_servers="ours-msgpack"
+    for s in ours socketioxide-msgpack node-msgpack; do
+        want "$s" && msgpack_servers="$msgpack_servers,$s"
+    done
+    {
+        printf '\n### socket.io-msgpack-parser\n\n'
+        "$loadgen" report "$results" --baseline ours-msgpack --servers "$msgpack_servers"
+    } >> "bench/results/$stamp.md"
+fi
 echo
 cat "bench/results/$stamp.md"
 echo

@@ -8,6 +8,10 @@
 //! - rooms: `42<id>["join","room-K"]` acked by `43<id>["room-K"]`, then
 //!   `42["to-room","room-K","<payload>"]` delivered as `42["room-message","room-K","<payload>"]`.
 //!
+//! With `--parser msgpack` the same packets, each one binary frame of socket.io-msgpack-parser
+//! (see [`crate::msgpack`]): `{type: 2, data: ["echo", "<payload>"], nsp: "/", id}` answered
+//! by `{type: 3, data: ["<payload>"], nsp: "/", id}`, and so on; pings stay text.
+//!
 //! A payload is a JSON string of `--payload` bytes whose first 16 are the decimal sequence
 //! number of the broadcast, so each delivery is counted against the broadcast it belongs to.
 
@@ -18,9 +22,10 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{watch, Notify};
 use tokio::time::timeout_at;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 
-use crate::net::{clip, Error, Ws};
+use crate::msgpack;
+use crate::net::{clip, Error, Parser, Ws};
 
 /// How long a round trip or a broadcast may take before it is counted as lost.
 pub(crate) const OP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -179,6 +184,8 @@ pub(crate) struct Client {
     /// Its name.
     pub(crate) room_name: Option<String>,
     pub(crate) payload_len: usize,
+    /// The Socket.IO packet codec.
+    pub(crate) parser: Parser,
     pub(crate) tracker: Arc<Tracker>,
     /// Counts clients that have joined their room.
     pub(crate) joined: Arc<(AtomicU64, Notify)>,
@@ -232,27 +239,45 @@ impl Client {
     }
 
     async fn join(&self, ws: &mut Ws, room: usize) -> Result<(), Error> {
-        let frame = format!("421[\"join\",\"room-{room}\"]");
-        let expected = format!("431[\"room-{room}\"]");
-        ws.send(Message::text(frame))
-            .await
-            .map_err(|e| format!("send: {e}"))?;
+        let name = format!("room-{room}");
+        let (frame, expected) = match self.parser {
+            Parser::Text => (
+                Message::text(format!("421[\"join\",\"{name}\"]")),
+                format!("431[\"{name}\"]"),
+            ),
+            Parser::MsgPack => (
+                Message::binary(msgpack::event(Some(1), &["join", &name])),
+                String::new(),
+            ),
+        };
+        ws.send(frame).await.map_err(|e| format!("send: {e}"))?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            let text = match timeout_at(deadline, ws.next()).await {
+            let acked = match timeout_at(deadline, ws.next()).await {
                 Err(_) => return Err("join: no ack within 60 s".to_owned()),
-                Ok(m) => match self.text(m)? {
-                    Some(t) => t,
-                    None => continue,
+                Ok(m) => match self.frame(m)? {
+                    None => false,
+                    Some(Frame::Text(text)) if text.as_str() == expected => true,
+                    Some(Frame::Text(text)) => {
+                        self.on_text(ws, &text).await?;
+                        false
+                    }
+                    Some(Frame::Binary(b)) => {
+                        if self.msgpack_ack(&b, 1, &name, "join")? {
+                            true
+                        } else {
+                            self.on_binary(&b)?;
+                            false
+                        }
+                    }
                 },
             };
-            if text.as_str() == expected {
+            if acked {
                 let (count, notify) = &*self.joined;
                 count.fetch_add(1, Ordering::Relaxed);
                 notify.notify_one();
                 return Ok(());
             }
-            self.on_text(ws, &text).await?;
         }
     }
 
@@ -266,27 +291,43 @@ impl Client {
             }
             id += 1;
             let data = payload(id, self.payload_len);
-            let frame = format!("42{id}[\"echo\",\"{data}\"]");
-            let expected = format!("43{id}[\"{data}\"]");
-            ws.send(Message::text(frame))
-                .await
-                .map_err(|e| format!("send: {e}"))?;
+            let (frame, expected) = match self.parser {
+                Parser::Text => (
+                    Message::text(format!("42{id}[\"echo\",\"{data}\"]")),
+                    format!("43{id}[\"{data}\"]"),
+                ),
+                Parser::MsgPack => (
+                    Message::binary(msgpack::event(Some(id), &["echo", &data])),
+                    String::new(),
+                ),
+            };
+            ws.send(frame).await.map_err(|e| format!("send: {e}"))?;
             let deadline = tokio::time::Instant::from_std(t0 + OP_TIMEOUT);
             loop {
-                let text = match timeout_at(deadline, ws.next()).await {
+                let frame = match timeout_at(deadline, ws.next()).await {
                     Err(_) => return Err("echo: no ack within 5 s".to_owned()),
-                    Ok(m) => match self.text(m)? {
-                        Some(t) => t,
+                    Ok(m) => match self.frame(m)? {
+                        Some(f) => f,
                         None => continue,
                     },
                 };
-                if text.as_str() == expected {
-                    break;
+                match frame {
+                    Frame::Text(text) => {
+                        if text.as_str() == expected {
+                            break;
+                        }
+                        if text.starts_with("43") {
+                            return Err(format!("echo: unexpected ack {}", clip(&text)));
+                        }
+                        self.on_text(ws, &text).await?;
+                    }
+                    Frame::Binary(b) => {
+                        if self.msgpack_ack(&b, id, &data, "echo")? {
+                            break;
+                        }
+                        self.on_binary(&b)?;
+                    }
                 }
-                if text.starts_with("43") {
-                    return Err(format!("echo: unexpected ack {}", clip(&text)));
-                }
-                self.on_text(ws, &text).await?;
             }
             let t1 = Instant::now();
             if t0 >= phase.start && t1 <= phase.end {
@@ -320,20 +361,27 @@ impl Client {
                 let target = tracker.room_sizes[room];
                 let seq = tracker.open(owner, target);
                 let data = payload(seq, self.payload_len);
-                (
-                    format!("42[\"to-room\",\"room-{room}\",\"{data}\"]"),
-                    seq,
-                    target,
-                )
+                let frame = match self.parser {
+                    Parser::Text => {
+                        Message::text(format!("42[\"to-room\",\"room-{room}\",\"{data}\"]"))
+                    }
+                    Parser::MsgPack => Message::binary(msgpack::event(
+                        None,
+                        &["to-room", &format!("room-{room}"), &data],
+                    )),
+                };
+                (frame, seq, target)
             } else {
                 let target = tracker.everyone.load(Ordering::Relaxed);
                 let seq = tracker.open(owner, target);
                 let data = payload(seq, self.payload_len);
-                (format!("42[\"broadcast\",\"{data}\"]"), seq, target)
+                let frame = match self.parser {
+                    Parser::Text => Message::text(format!("42[\"broadcast\",\"{data}\"]")),
+                    Parser::MsgPack => Message::binary(msgpack::event(None, &["broadcast", &data])),
+                };
+                (frame, seq, target)
             };
-            ws.send(Message::text(frame))
-                .await
-                .map_err(|e| format!("send: {e}"))?;
+            ws.send(frame).await.map_err(|e| format!("send: {e}"))?;
             let deadline = tokio::time::Instant::from_std(t0 + OP_TIMEOUT);
             let done = &tracker.done[owner.min(tracker.done.len() - 1)];
             let reach_all = loop {
@@ -358,15 +406,19 @@ impl Client {
         }
     }
 
-    /// The text of a message, `None` for frames to skip; an error when the socket ended.
-    fn text(
+    /// The text or (msgpack parser) binary frame of a message, `None` for frames to skip; an
+    /// error when the socket ended.
+    fn frame(
         &self,
         m: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
-    ) -> Result<Option<tokio_tungstenite::tungstenite::Utf8Bytes>, Error> {
+    ) -> Result<Option<Frame>, Error> {
         match m {
             None => Err("closed by the server".to_owned()),
             Some(Err(e)) => Err(format!("websocket: {e}")),
-            Some(Ok(Message::Text(t))) => Ok(Some(t)),
+            Some(Ok(Message::Text(t))) => Ok(Some(Frame::Text(t))),
+            Some(Ok(Message::Binary(b))) if self.parser == Parser::MsgPack => {
+                Ok(Some(Frame::Binary(b)))
+            }
             Some(Ok(Message::Close(_))) => Err("closed by the server".to_owned()),
             Some(Ok(_)) => Ok(None),
         }
@@ -377,10 +429,88 @@ impl Client {
         ws: &mut Ws,
         m: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
     ) -> Result<(), Error> {
-        match self.text(m)? {
-            Some(t) => self.on_text(ws, &t).await,
+        match self.frame(m)? {
+            Some(Frame::Text(t)) => self.on_text(ws, &t).await,
+            Some(Frame::Binary(b)) => self.on_binary(&b),
             None => Ok(()),
         }
+    }
+
+    /// Whether the msgpack frame `b` is the ack `id` of `what` carrying exactly `[want]`; an
+    /// error for any other ack.
+    fn msgpack_ack(&self, b: &[u8], id: u64, want: &str, what: &str) -> Result<bool, Error> {
+        let Some(p) = msgpack::Packet::decode(b) else {
+            return Ok(false);
+        };
+        if p.kind != msgpack::ACK {
+            return Ok(false);
+        }
+        let mut args: [&[u8]; 2] = [b""; 2];
+        if p.id == Some(id)
+            && p.nsp == b"/"
+            && p.strings(&mut args) == Some(1)
+            && args[0] == want.as_bytes()
+        {
+            return Ok(true);
+        }
+        Err(format!(
+            "{what}: unexpected ack {:?} {}",
+            p.id,
+            clip(&String::from_utf8_lossy(p.data.unwrap_or_default()))
+        ))
+    }
+
+    /// A msgpack packet other than an awaited ack: deliveries, and anything else the server
+    /// sends (ignored, as in [`Client::on_text`]).
+    fn on_binary(&self, b: &[u8]) -> Result<(), Error> {
+        let Some(p) = msgpack::Packet::decode(b) else {
+            return Err(format!(
+                "malformed msgpack packet {}",
+                clip(&String::from_utf8_lossy(b))
+            ));
+        };
+        match p.kind {
+            msgpack::DISCONNECT => return Err("socket.io disconnect packet".to_owned()),
+            msgpack::EVENT => {}
+            _ => return Ok(()),
+        }
+        let mut args: [&[u8]; 4] = [b""; 4];
+        let Some(n) = p.strings(&mut args) else {
+            return Ok(());
+        };
+        // With connection state recovery on, the server appends an offset (a short string)
+        // as the last argument, as in the text path.
+        let offset_ok = |extra: &[&[u8]]| match extra {
+            [] => true,
+            [o] => o.iter().all(u8::is_ascii_alphanumeric),
+            _ => false,
+        };
+        match (args[0], n) {
+            (b"msg", 2..=3) if offset_ok(&args[2..n]) => {
+                self.count(self.seq_of(args[1]), None);
+            }
+            (b"room-message", 3..=4) if offset_ok(&args[3..n]) => {
+                match std::str::from_utf8(args[1]) {
+                    Ok(room) => self.count(self.seq_of(args[2]), Some(room)),
+                    Err(_) => {
+                        self.tracker.wrong.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            (b"msg" | b"room-message", _) => {
+                self.tracker.wrong.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The sequence number of an exact payload.
+    fn seq_of(&self, payload: &[u8]) -> Option<u64> {
+        if payload.len() != self.payload_len {
+            return None;
+        }
+        std::str::from_utf8(payload.get(..16)?).ok()?.parse().ok()
     }
 
     /// Pings, deliveries, and anything else the server sends (ignored: our fixture emits an
@@ -430,6 +560,11 @@ impl Client {
             .filter(|p| p.len() == self.payload_len)
             .and_then(|p| p.get(..16))
             .and_then(|d| d.parse::<u64>().ok());
+        self.count(seq, room);
+    }
+
+    /// Counts one delivery of broadcast `seq` (`None`: malformed) to `room`, if a room message.
+    fn count(&self, seq: Option<u64>, room: Option<&str>) {
         let in_room = match (room, &self.room_name) {
             (None, _) => true,
             (Some(r), Some(mine)) => r == mine,
@@ -442,6 +577,13 @@ impl Client {
             }
         }
     }
+}
+
+/// A frame of the server that a client looks at.
+enum Frame {
+    Text(Utf8Bytes),
+    /// Only with the msgpack parser (a text client skips binary frames).
+    Binary(Bytes),
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@
 //!
 //! ```text
 //! loadgen run --url http://127.0.0.1:3000 --scenario echo --clients 100 \
-//!             [--duration 5] [--warmup 1] [--server-pid PID] [--label ours]
+//!             [--duration 5] [--warmup 1] [--server-pid PID] [--label ours] [--parser msgpack]
 //! loadgen run --scenario cluster --url http://127.0.0.1:3001 --url http://127.0.0.1:3002 \
 //!             --server-pid P1 --server-pid P2 --redis 127.0.0.1:6379 --clients 1000
-//! loadgen report results.jsonl [--baseline ours]
+//! loadgen report results.jsonl [--baseline ours] [--servers ours-msgpack,node-msgpack]
 //! ```
 //!
 //! `run` prints one JSON line per scenario on stdout and a human summary on stderr, and exits
@@ -19,11 +19,13 @@
 //! table of `BENCHMARKS.md`: medians per server and ratios against the baseline.
 //!
 //! Layout: `net` (target, source addresses, WebSocket handshake, HTTP client), `client` (one
-//! WebSocket client's roles and the delivery tracker), `scenario` (drivers and measurement),
+//! WebSocket client's roles and the delivery tracker), `msgpack` (socket.io-msgpack-parser
+//! packets for `--parser msgpack`), `scenario` (drivers and measurement),
 //! `polling` (the long-polling scenario), `sys` (`/proc` and rlimits), `redis` (a cluster's
 //! Redis traffic and CPU), `report`.
 
 mod client;
+mod msgpack;
 mod net;
 mod polling;
 mod redis;
@@ -40,7 +42,7 @@ use crate::scenario::{Params, Scenario};
 
 const USAGE: &str = "\
 usage: loadgen run [options]    one scenario against one server
-       loadgen report FILE... [--baseline LABEL]
+       loadgen report FILE... [--baseline LABEL] [--servers LABEL,..]
 
 run options:
   --url URL                  server, loopback only (default http://127.0.0.1:3000); cluster:
@@ -59,6 +61,9 @@ run options:
   --server-pid PID           the server process, for its CPU time and memory; repeat it for
                              every node of a cluster (CPU summed)
   --redis HOST:PORT          cluster: the Redis, for its bytes and CPU per broadcast
+  --parser text|msgpack      the clients' Socket.IO packet codec (default text): msgpack is
+                             socket.io-msgpack-parser, one binary frame per packet; WebSocket
+                             scenarios only (not polling)
   --label NAME               server name in the output (default server)";
 
 fn main() {
@@ -101,6 +106,7 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             connect_concurrency: 64,
             server_pids: Vec::new(),
             redis: None,
+            parser: Parser::Text,
         },
     };
     let mut window_set = false;
@@ -149,11 +155,19 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             "--connect-concurrency" => p.connect_concurrency = num(4096)?.max(1) as usize,
             "--server-pid" => p.server_pids.push(num(u64::from(u32::MAX))? as u32),
             "--redis" => p.redis = Some(value.to_owned()),
+            "--parser" => {
+                p.parser = Parser::parse(value).ok_or_else(|| format!("unknown parser {value}"))?
+            }
             _ => return Err(format!("unknown option {flag}")),
         }
     }
     if matches!(cli.params.scenario, Scenario::Cluster | Scenario::Fanout) && !window_set {
         cli.params.window = 1;
+    }
+    if cli.params.parser == Parser::MsgPack && cli.params.scenario == Scenario::Polling {
+        return Err(
+            "--parser msgpack: the polling scenario speaks the text parser only".to_owned(),
+        );
     }
     if cli.urls.is_empty() {
         cli.urls.push("http://127.0.0.1:3000".to_owned());
@@ -235,4 +249,4 @@ fn run_main(args: &[String]) -> i32 {
     }
 }
 
-use crate::net::Target;
+use crate::net::{Parser, Target};

@@ -19,6 +19,34 @@ pub(crate) type Ws = WebSocketStream<TcpStream>;
 /// Error of the load generator: a message for the report.
 pub(crate) type Error = String;
 
+/// The Socket.IO packet codec the clients speak (`--parser`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parser {
+    /// The default parser: text frames (`42["echo",..]`).
+    Text,
+    /// socket.io-msgpack-parser: one binary frame of MessagePack per packet.
+    MsgPack,
+}
+
+impl Parser {
+    /// Parses `text` or `msgpack`.
+    pub(crate) fn parse(s: &str) -> Option<Parser> {
+        match s {
+            "text" | "default" => Some(Parser::Text),
+            "msgpack" => Some(Parser::MsgPack),
+            _ => None,
+        }
+    }
+
+    /// Its name in the output.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Parser::Text => "text",
+            Parser::MsgPack => "msgpack",
+        }
+    }
+}
+
 /// The server under test.
 #[derive(Debug)]
 pub(crate) struct Target {
@@ -94,9 +122,10 @@ impl Target {
     }
 
     /// A connected Socket.IO client on WebSocket: Engine.IO open packet read, `40` sent and
-    /// the namespace's `40{"sid":..}` received. Anything the server sends after that (our
+    /// the namespace's `40{"sid":..}` received (with the msgpack parser, the binary
+    /// `{type: 0, nsp: "/"}` and its answer). Anything the server sends after that (our
     /// fixture emits an `auth` event) is left to the caller.
-    pub(crate) async fn socketio_ws(&self) -> Result<Ws, Error> {
+    pub(crate) async fn socketio_ws(&self, parser: Parser) -> Result<Ws, Error> {
         let stream = self.tcp().await.map_err(|e| format!("connect: {e}"))?;
         let url = format!("ws://{}{}", self.addr, self.query("websocket", None));
         // small buffers: 10 000 clients must stay cheap; messages here are < 200 bytes
@@ -108,31 +137,50 @@ impl Target {
             tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
                 .await
                 .map_err(|e| format!("websocket handshake: {e}"))?;
-        let open = next_text(&mut ws).await?;
+        let open = match next_frame(&mut ws).await? {
+            Message::Text(t) => t,
+            _ => return Err("expected the open packet, got a binary frame".to_owned()),
+        };
         if !open.starts_with("0{") {
             return Err(format!("expected the open packet, got {}", clip(&open)));
         }
-        ws.send(Message::text("40"))
-            .await
-            .map_err(|e| format!("send: {e}"))?;
+        let connect = match parser {
+            Parser::Text => Message::text("40"),
+            Parser::MsgPack => Message::binary(crate::msgpack::connect()),
+        };
+        ws.send(connect).await.map_err(|e| format!("send: {e}"))?;
         loop {
-            let text = next_text(&mut ws).await?;
-            if text.starts_with("40") {
-                return Ok(ws);
+            match next_frame(&mut ws).await? {
+                Message::Text(text) if text.as_str() == "2" => {
+                    ws.send(Message::text("3"))
+                        .await
+                        .map_err(|e| format!("send: {e}"))?;
+                }
+                Message::Text(text) if parser == Parser::Text && text.starts_with("40") => {
+                    return Ok(ws);
+                }
+                Message::Text(text) => {
+                    return Err(format!("expected the connect packet, got {}", clip(&text)))
+                }
+                Message::Binary(b) if parser == Parser::MsgPack => {
+                    match crate::msgpack::Packet::decode(&b) {
+                        Some(p) if p.kind == crate::msgpack::CONNECT => return Ok(ws),
+                        _ => {
+                            return Err(format!(
+                                "expected the msgpack connect packet, got {}",
+                                clip(&String::from_utf8_lossy(&b))
+                            ))
+                        }
+                    }
+                }
+                _ => return Err("expected the connect packet, got a binary frame".to_owned()),
             }
-            if text == "2" {
-                ws.send(Message::text("3"))
-                    .await
-                    .map_err(|e| format!("send: {e}"))?;
-                continue;
-            }
-            return Err(format!("expected the connect packet, got {}", clip(&text)));
         }
     }
 }
 
-/// The next text message, within 30 s.
-async fn next_text(ws: &mut Ws) -> Result<String, Error> {
+/// The next text or binary message, within 30 s.
+async fn next_frame(ws: &mut Ws) -> Result<Message, Error> {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
             .await
@@ -140,7 +188,7 @@ async fn next_text(ws: &mut Ws) -> Result<String, Error> {
             .ok_or_else(|| "closed by the server".to_owned())?
             .map_err(|e| format!("websocket: {e}"))?;
         match msg {
-            Message::Text(t) => return Ok(t.as_str().to_owned()),
+            Message::Text(_) | Message::Binary(_) => return Ok(msg),
             Message::Close(_) => return Err("closed by the server".to_owned()),
             _ => {}
         }

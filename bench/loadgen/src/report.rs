@@ -2,6 +2,10 @@
 //! `BENCHMARKS.md` built from the JSON lines of `scripts/bench.sh` (medians over rounds, ratios
 //! of the baseline against every other server).
 //!
+//! `--servers a,b,..` keeps only those servers' runs and configurations, and only the scenarios
+//! the baseline ran (the msgpack table of `scripts/bench.sh`: `ours-msgpack` against the
+//! msgpack peers).
+//!
 //! Lines of the results file are either a run (`{"scenario": .., "server": .., ...}`) or a
 //! server's configuration (`{"config": "<label>", "text": "..."}`).
 
@@ -104,7 +108,7 @@ pub(crate) fn summary_line(v: &Value) -> String {
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
     let scenario = s("scenario");
     let mut line = format!(
-        "{:<8} {:<13} size {:>6}  {}",
+        "{:<8} {:<20} size {:>6}  {}",
         scenario,
         s("server"),
         v.get("size").and_then(Value::as_u64).unwrap_or(0),
@@ -148,26 +152,29 @@ fn median(mut xs: Vec<f64>) -> Option<f64> {
 
 const ORDER: [&str; 6] = ["echo", "fanout", "cluster", "rooms", "idle", "polling"];
 
-/// `loadgen report FILE... [--baseline LABEL]`.
+/// `loadgen report FILE... [--baseline LABEL] [--servers LABEL,..]`.
 pub(crate) fn main(args: &[String]) -> i32 {
     let mut files = Vec::new();
     let mut baseline = "ours".to_owned();
+    let mut only: Option<Vec<String>> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if a == "--baseline" {
-            match it.next() {
-                Some(b) => baseline = b.clone(),
-                None => {
-                    eprintln!("loadgen report: --baseline needs a value");
-                    return 2;
-                }
+        if a == "--baseline" || a == "--servers" {
+            let Some(v) = it.next() else {
+                eprintln!("loadgen report: {a} needs a value");
+                return 2;
+            };
+            if a == "--baseline" {
+                baseline = v.clone();
+            } else {
+                only = Some(v.split(',').map(str::to_owned).collect());
             }
         } else {
             files.push(a.clone());
         }
     }
     if files.is_empty() {
-        eprintln!("usage: loadgen report FILE... [--baseline LABEL]");
+        eprintln!("usage: loadgen report FILE... [--baseline LABEL] [--servers LABEL,..]");
         return 2;
     }
     let mut runs: Vec<Value> = Vec::new();
@@ -194,12 +201,70 @@ pub(crate) fn main(args: &[String]) -> i32 {
             }
         }
     }
-    print!("{}", table(&runs, &configs, &baseline));
+    if let Some(only) = &only {
+        (runs, configs) = keep(runs, configs, only, &baseline);
+    }
+    print!(
+        "{}",
+        table(
+            &runs,
+            &configs,
+            &baseline,
+            only.as_deref().unwrap_or_default()
+        )
+    );
     0
 }
 
-/// The Markdown table.
-fn table(runs: &[Value], configs: &BTreeMap<String, String>, baseline: &str) -> String {
+/// The runs and configurations of the servers in `only`, in the scenarios `baseline` ran.
+fn keep(
+    runs: Vec<Value>,
+    configs: BTreeMap<String, String>,
+    only: &[String],
+    baseline: &str,
+) -> (Vec<Value>, BTreeMap<String, String>) {
+    let server = |r: &Value| {
+        r.get("server")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let group = |r: &Value| {
+        (
+            r.get("scenario")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            r.get("size").and_then(Value::as_u64).unwrap_or(0),
+        )
+    };
+    let ran: Vec<(String, u64)> = runs
+        .iter()
+        .filter(|r| server(r) == baseline)
+        .map(group)
+        .collect();
+    let runs: Vec<Value> = runs
+        .into_iter()
+        .filter(|r| only.contains(&server(r)) && ran.contains(&group(r)))
+        .collect();
+    // a server's configuration, or a scenario's (`cluster`) while one of its runs is kept
+    let configs = configs
+        .into_iter()
+        .filter(|(label, _)| {
+            only.contains(label) || runs.iter().any(|r| group(r).0 == label.as_str())
+        })
+        .collect();
+    (runs, configs)
+}
+
+/// The Markdown table: the baseline's column first, then the servers in `order` (`--servers`),
+/// then the others by name.
+fn table(
+    runs: &[Value],
+    configs: &BTreeMap<String, String>,
+    baseline: &str,
+    order: &[String],
+) -> String {
     let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let mut servers: Vec<String> = Vec::new();
     for r in runs {
@@ -208,7 +273,13 @@ fn table(runs: &[Value], configs: &BTreeMap<String, String>, baseline: &str) -> 
             servers.push(s);
         }
     }
-    servers.sort_by_key(|s| (s != baseline, s.clone()));
+    servers.sort_by_key(|s| {
+        (
+            s != baseline,
+            order.iter().position(|o| o == s).unwrap_or(usize::MAX),
+            s.clone(),
+        )
+    });
     let others: Vec<&String> = servers.iter().filter(|s| *s != baseline).collect();
     let mut groups: Vec<(String, u64)> = Vec::new();
     for r in runs {
@@ -330,7 +401,7 @@ mod tests {
 
     use serde_json::json;
 
-    use super::{median, table};
+    use super::{keep, median, table};
 
     #[test]
     fn medians() {
@@ -345,7 +416,7 @@ mod tests {
             json!({"scenario": "echo", "size": 100, "server": "ours", "ok": true, "cpu_us_per_op": 10.0}),
             json!({"scenario": "echo", "size": 100, "server": "peer", "ok": true, "cpu_us_per_op": 20.0}),
         ];
-        let md = table(&runs, &BTreeMap::new(), "ours");
+        let md = table(&runs, &BTreeMap::new(), "ours", &[]);
         assert!(
             md.starts_with("| scenario | metric | ours | peer | ours / peer |"),
             "{md}"
@@ -354,5 +425,60 @@ mod tests {
             md.contains("| echo 100 | server CPU µs / round trip | 10.00 | 20.00 | 0.50 |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_msgpack_baseline_and_a_subset_of_servers() {
+        let run = |scenario: &str, server: &str, cpu: f64| {
+            json!({"scenario": scenario, "size": 20, "server": server, "ok": true,
+                   "cpu_us_per_op": cpu, "ops_per_s": 1000.0 / cpu})
+        };
+        let runs = vec![
+            run("fanout", "ours", 1.0),
+            run("fanout", "ours-msgpack", 2.0),
+            run("fanout", "socketioxide-msgpack", 4.0),
+            run("fanout", "socketioxide", 8.0),
+            run("polling", "ours", 3.0),
+        ];
+        let mut configs = BTreeMap::new();
+        configs.insert("ours-msgpack".to_owned(), "ours, msgpack".to_owned());
+        configs.insert("socketioxide".to_owned(), "text".to_owned());
+        configs.insert("cluster".to_owned(), "two nodes".to_owned());
+        // the columns in this order, not by name
+        let only: Vec<String> = ["ours-msgpack", "socketioxide-msgpack", "ours"]
+            .map(str::to_owned)
+            .to_vec();
+        let (runs, configs) = keep(runs, configs, &only, "ours-msgpack");
+        let md = table(&runs, &configs, "ours-msgpack", &only);
+        assert!(
+            md.starts_with(
+                "| scenario | metric | ours-msgpack | socketioxide-msgpack | ours | \
+                 ours-msgpack / socketioxide-msgpack | ours-msgpack / ours |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| fanout 20 | server CPU µs / delivery | 2.000 | 4.000 | 1.000 | 0.50 | 2.00 |"
+            ),
+            "{md}"
+        );
+        // the baseline ran no polling; socketioxide (text) is left out
+        assert!(
+            !md.contains("polling") && !md.contains("| socketioxide |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("**ours-msgpack**") && !md.contains("**socketioxide**"),
+            "{md}"
+        );
+        // the configuration of a scenario stays while one of its runs does
+        assert!(!md.contains("**cluster**"), "{md}");
+        let runs = vec![run("cluster", "ours", 1.0), run("cluster", "node", 2.0)];
+        let mut configs = BTreeMap::new();
+        configs.insert("cluster".to_owned(), "two nodes".to_owned());
+        let only = ["ours", "node"].map(str::to_owned).to_vec();
+        let (runs, configs) = keep(runs, configs, &only, "ours");
+        assert_eq!((runs.len(), configs.len()), (2, 1));
     }
 }

@@ -10,7 +10,7 @@ use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::client::{Client, Ctl, Outcome, Phase, Role, Tracker};
-use crate::net::{Error, Target, Ws};
+use crate::net::{Error, Parser, Target, Ws};
 use crate::sys;
 
 /// The scenarios of BENCH-1.
@@ -72,6 +72,8 @@ pub(crate) struct Params {
     pub(crate) server_pids: Vec<u32>,
     /// The Redis of a cluster (`HOST:PORT`, loopback), for its traffic and CPU over the phase.
     pub(crate) redis: Option<String>,
+    /// The Socket.IO packet codec of the WebSocket clients.
+    pub(crate) parser: Parser,
 }
 
 /// CPU of the server and of the load generator over a span of time.
@@ -180,6 +182,7 @@ async fn connect_all(
     targets: &[Arc<Target>],
     n: usize,
     concurrency: usize,
+    parser: Parser,
 ) -> (Vec<Ws>, Vec<Error>) {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
@@ -188,7 +191,7 @@ async fn connect_all(
         let sem = sem.clone();
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            (i, target.socketio_ws().await)
+            (i, target.socketio_ws(parser).await)
         });
     }
     let mut slots: Vec<Option<Ws>> = (0..n).map(|_| None).collect();
@@ -218,6 +221,7 @@ pub(crate) async fn run(p: &Params, targets: Vec<Arc<Target>>) -> Map<String, Va
     };
     out.insert("scenario".into(), json!(name));
     out.insert("size".into(), json!(p.clients));
+    out.insert("parser".into(), json!(p.parser.name()));
     let first = targets[0].clone();
     let errors = match p.scenario {
         Scenario::Polling => crate::polling::run(p, first, &mut out).await,
@@ -243,7 +247,7 @@ async fn websocket(
     targets: &[Arc<Target>],
     out: &mut Map<String, Value>,
 ) -> Vec<Error> {
-    let (wss, mut errors) = connect_all(targets, p.clients, p.connect_concurrency).await;
+    let (wss, mut errors) = connect_all(targets, p.clients, p.connect_concurrency, p.parser).await;
     let n = wss.len();
     let rooms = if p.scenario == Scenario::Rooms {
         p.rooms.max(1)
@@ -279,6 +283,7 @@ async fn websocket(
             room,
             room_name: room.map(|r| format!("room-{r}")),
             payload_len: p.payload,
+            parser: p.parser,
             tracker: tracker.clone(),
             joined: joined.clone(),
         };
@@ -408,7 +413,8 @@ async fn idle(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>) -> 
     let pid = p.server_pids.first().copied();
     let rss_before = pid.and_then(|p| sys::rss_kib(p).ok());
     let meter = Meter::start(&p.server_pids);
-    let (wss, mut errors) = connect_all(&[target], p.clients, p.connect_concurrency).await;
+    let (wss, mut errors) =
+        connect_all(&[target], p.clients, p.connect_concurrency, p.parser).await;
     let measured = meter.stop();
     let n = wss.len();
     common(out, "connection setup", n as u64, &measured);
@@ -428,6 +434,7 @@ async fn idle(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>) -> 
             room: None,
             room_name: None,
             payload_len: p.payload,
+            parser: p.parser,
             tracker: tracker.clone(),
             joined: joined.clone(),
         };

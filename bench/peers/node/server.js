@@ -1,11 +1,13 @@
 // Node.js socket.io 4.x peer for scripts/bench.sh: the same events as our `conformance` fixture.
 //
-//   node server.js [--port N] [--redis redis://127.0.0.1:6379]
+//   node server.js [--port N] [--redis redis://127.0.0.1:6379] [--parser text|msgpack]
 //
 // Default engine (`ws`), production heartbeats (25 s / 20 s). The first line printed records
 // the versions and whether ws found the native bufferutil / utf-8-validate add-ons.
 // `--redis`: a node of a cluster, on @socket.io/redis-adapter (classic `createAdapter(pub,
 // sub)`, default options) over node-redis 4, as the cluster scenario of scripts/bench.sh runs.
+// `--parser msgpack` (or BENCH_PARSER=msgpack): socket.io-msgpack-parser 3.x instead of the
+// default parser, every packet one binary frame of MessagePack.
 "use strict";
 const http = require("http");
 const { Server } = require("socket.io");
@@ -16,6 +18,11 @@ function flag(name) {
 }
 const port = Number(flag("--port") ?? 3002);
 const redisUrl = flag("--redis");
+const parserName = flag("--parser") ?? process.env.BENCH_PARSER ?? "text";
+if (parserName !== "text" && parserName !== "msgpack") {
+  console.error(`--parser text|msgpack, not ${parserName}`);
+  process.exit(2);
+}
 
 function has(name) {
   try {
@@ -27,6 +34,12 @@ function has(name) {
   }
 }
 
+// The notepack.io that socket.io-msgpack-parser loads (its own copy, not the adapter's).
+function notepackVersion() {
+  const parserDir = require("path").dirname(require.resolve("socket.io-msgpack-parser"));
+  return require(require.resolve("notepack.io/package.json", { paths: [parserDir] })).version;
+}
+
 async function main() {
   const httpServer = http.createServer();
   const options = {
@@ -35,6 +48,13 @@ async function main() {
     serveClient: false,
   };
   let adapterText = "";
+  let parserText = "";
+  if (parserName === "msgpack") {
+    options.parser = require("socket.io-msgpack-parser");
+    parserText =
+      ` socket.io-msgpack-parser ${require("socket.io-msgpack-parser/package.json").version}` +
+      ` notepack.io ${notepackVersion()}`;
+  }
   if (redisUrl) {
     const { createAdapter } = require("@socket.io/redis-adapter");
     const { createClient } = require("redis");
@@ -70,7 +90,7 @@ async function main() {
     const ws = require("ws/package.json").version;
     console.log(
       `node ${process.version} socket.io ${version} ws ${ws} ` +
-        `bufferutil=${has("bufferutil")} utf-8-validate=${has("utf-8-validate")}${adapterText} ` +
+        `bufferutil=${has("bufferutil")} utf-8-validate=${has("utf-8-validate")}${parserText}${adapterText} ` +
         `listening on http://127.0.0.1:${port}`
     );
   });

@@ -1,13 +1,17 @@
 //! socketioxide peer for `scripts/bench.sh`: the same events as our `conformance` fixture.
 //!
 //! ```text
-//! peer-socketioxide [--port N] [--max-buffer-size PACKETS]
+//! peer-socketioxide [--port N] [--max-buffer-size PACKETS] [--parser text|msgpack]
 //! ```
 //!
 //! hyper 1 standalone (HTTP/1.1 with upgrades), no axum, so only socketioxide is measured.
 //! socketioxide's default per-socket buffer is 128 packets; `emit` fails once it is full, and a
 //! broadcast silently skips that socket. The benchmark raises it (default here 65536) so every
 //! delivery happens; the setting is printed at start-up and recorded beside the figures.
+//!
+//! `--parser msgpack` (or `BENCH_PARSER=msgpack`, as our `conformance` fixture takes it):
+//! socketioxide's socket.io-msgpack-parser (`ParserConfig::msgpack()`, the `msgpack` feature)
+//! instead of the default text parser.
 
 use std::time::Duration;
 
@@ -15,15 +19,35 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use socketioxide::extract::{AckSender, Data, SocketRef};
-use socketioxide::SocketIo;
+use socketioxide::{ParserConfig, SocketIo};
 
-fn arg(name: &str, default: usize) -> usize {
+fn arg_text(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    arg_text(name)
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// `--parser`, else `BENCH_PARSER`: `text` (the default) or `msgpack`.
+fn msgpack() -> std::io::Result<bool> {
+    let parser = arg_text("--parser")
+        .or_else(|| std::env::var("BENCH_PARSER").ok())
+        .unwrap_or_else(|| "text".to_owned());
+    match parser.trim() {
+        "text" => Ok(false),
+        "msgpack" => Ok(true),
+        other => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("--parser text|msgpack, not {other}"),
+        )),
+    }
 }
 
 /// The same runtime as ours (the `conformance` example): with `TOKIO_WORKER_THREADS=1` (how the
@@ -48,11 +72,15 @@ fn main() -> std::io::Result<()> {
 async fn serve() -> std::io::Result<()> {
     let port = arg("--port", 3001);
     let max_buffer_size = arg("--max-buffer-size", 65536);
-    let (svc, io) = SocketIo::builder()
+    let msgpack = msgpack()?;
+    let mut builder = SocketIo::builder()
         .ping_interval(Duration::from_millis(25_000))
         .ping_timeout(Duration::from_millis(20_000))
-        .max_buffer_size(max_buffer_size)
-        .build_svc();
+        .max_buffer_size(max_buffer_size);
+    if msgpack {
+        builder = builder.with_parser(ParserConfig::msgpack());
+    }
+    let (svc, io) = builder.build_svc();
 
     let main_io = io.clone();
     io.ns("/", async move |s: SocketRef| {
@@ -87,7 +115,8 @@ async fn serve() -> std::io::Result<()> {
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port as u16)).await?;
     println!(
-        "socketioxide max_buffer_size={max_buffer_size} listening on http://{}",
+        "socketioxide max_buffer_size={max_buffer_size} parser={} listening on http://{}",
+        if msgpack { "msgpack" } else { "text" },
         listener.local_addr()?
     );
     loop {
