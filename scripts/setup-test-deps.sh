@@ -61,3 +61,6 @@ else
         -r "$clients/requirements.txt"
     echo "$py_want" >"$py_stamp"
 fi
+
+# --- The Admin UI's static files (.cache/admin-ui/dist) ------------------------------------
+"$root/scripts/setup-admin-ui.sh"

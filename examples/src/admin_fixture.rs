@@ -40,6 +40,8 @@ pub struct Config {
     pub redis: Option<String>,
     /// An origin allowed by CORS, with credentials (the UI served from elsewhere).
     pub cors_origin: Option<String>,
+    /// Where the UI's files are (default [`AdminUi::default_dir`]).
+    pub ui_dir: Option<String>,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             server_id: None,
             redis: None,
             cors_origin: None,
+            ui_dir: None,
         }
     }
 }
@@ -157,9 +160,20 @@ pub async fn start(config: &Config, addr: SocketAddr) -> std::io::Result<Running
     if let Some(id) = &config.server_id {
         options = options.server_id(id.clone());
     }
+    if let Some(url) = &config.redis {
+        // Sessions shared by the cluster's nodes, keyed as Node's `RedisStore` keys them.
+        let store = socketio_admin::RedisStore::connect(url)
+            .await
+            .map_err(|e| invalid(e.to_string()))?;
+        options = options.store(store);
+    }
     instrument(&io, options).map_err(|e| invalid(e.to_string()))?;
 
-    let ui = AdminUi::new("/admin-ui", AdminUi::default_dir());
+    let dir = config
+        .ui_dir
+        .as_ref()
+        .map_or_else(AdminUi::default_dir, std::path::PathBuf::from);
+    let ui = AdminUi::new("/admin-ui", dir);
     let app = axum::Router::new()
         .route_service("/admin-ui", ui.clone())
         .route_service("/admin-ui/", ui.clone())

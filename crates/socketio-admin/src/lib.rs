@@ -51,6 +51,8 @@
 //! - Message and byte counts of `aggregatedEvents` are reported under the second of the report
 //!   (Node: the second of each message); connections and closes keep their own second.
 //! - `uptime` is the server's (since [`socketio::Server::new`]), not the process's.
+//! - `all_sockets` lists the nodes that answered within 5 s (Node fails the whole list when
+//!   one node is late, and the UI then shows nothing).
 #![forbid(unsafe_code)]
 
 mod commands;
@@ -316,17 +318,25 @@ pub fn instrument(io: &Server, options: AdminOptions) -> Result<Admin, AdminErro
     Ok(Admin { shared })
 }
 
+/// How long `all_sockets` waits for the other nodes (Node's default request timeout).
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Every socket of every namespace this node knows, on every node (Node's
 /// `fetchAllSockets`); a namespace whose cluster fetch fails gives its local sockets.
 async fn all_sockets(io: &Server) -> Vec<Value> {
     let mut namespaces = io.namespaces();
     namespaces.sort_by(|a, b| a.name().cmp(b.name()));
     let fetches = namespaces.iter().map(|ns| async move {
-        match ns.broadcast().fetch_sockets().await {
-            Ok(sockets) => sockets
-                .iter()
-                .map(|s| serialize::remote(s, ns.name()))
-                .collect::<Vec<_>>(),
+        match ns.broadcast().fetch_sockets_partial(FETCH_TIMEOUT).await {
+            Ok((sockets, missing)) => {
+                if missing > 0 {
+                    tracing::debug!(target: "socketio_admin", nsp = %ns.name(), missing, "nodes did not answer fetch_sockets in time; listed without them");
+                }
+                sockets
+                    .iter()
+                    .map(|s| serialize::remote(s, ns.name()))
+                    .collect::<Vec<_>>()
+            }
             Err(e) => {
                 tracing::debug!(target: "socketio_admin", nsp = %ns.name(), error = %e, "fetch_sockets failed; local sockets only");
                 ns.sockets().iter().map(serialize::local).collect()

@@ -467,7 +467,13 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&mut self, len: usize) -> Result<String, DecodeError> {
-        Ok(String::from_utf8_lossy(self.take(len)?).into_owned())
+        let bytes = self.take(len)?;
+        // Valid UTF-8 (nearly always) is checked by `from_utf8`'s fast path; only invalid
+        // input pays for the lossy walk.
+        Ok(match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        })
     }
 
     /// A map key: a string, or an integer as its decimal text.

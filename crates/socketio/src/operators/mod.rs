@@ -190,10 +190,36 @@ impl BroadcastOperator {
         self.fetch_sockets_within(DEFAULT_REQUEST_TIMEOUT).await
     }
 
+    /// As [`BroadcastOperator::fetch_sockets`], but a node that does not answer within
+    /// `timeout` is left out instead of failing the whole fetch: the sockets of every node that
+    /// answered, and how many nodes did not (a node that went away is counted until the
+    /// adapter's server count catches up). For dashboards, where most of the list beats none.
+    pub async fn fetch_sockets_partial(
+        &self,
+        timeout: Duration,
+    ) -> Result<(Vec<RemoteSocket>, usize), EmitError> {
+        self.fetch_available(timeout).await
+    }
+
     async fn fetch_sockets_within(
         &self,
         timeout: Duration,
     ) -> Result<Vec<RemoteSocket>, BroadcastAckError> {
+        let (out, missing) = self.fetch_available(timeout).await?;
+        if missing > 0 {
+            return Err(BroadcastAckError::Timeout {
+                responses: Vec::new(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The targeted sockets of this node and of the nodes that answered within `timeout`, and
+    /// how many nodes did not answer.
+    async fn fetch_available(
+        &self,
+        timeout: Duration,
+    ) -> Result<(Vec<RemoteSocket>, usize), EmitError> {
         let mut out: Vec<RemoteSocket> = self
             .local_targets()
             .into_iter()
@@ -206,13 +232,13 @@ impl BroadcastOperator {
             adapter.count_servers().await.saturating_sub(1)
         };
         if expected == 0 {
-            return Ok(out);
+            return Ok((out, 0));
         }
         let Some(mut rx) = self.publish(ClusterRequest::FetchSockets {
             opts: self.opts.clone(),
         })?
         else {
-            return Ok(out);
+            return Ok((out, 0));
         };
         let mut answered = 0;
         let collect = async {
@@ -233,12 +259,7 @@ impl BroadcastOperator {
             }
         };
         let _ = tokio::time::timeout(timeout, collect).await;
-        if answered < expected {
-            return Err(BroadcastAckError::Timeout {
-                responses: Vec::new(),
-            });
-        }
-        Ok(out)
+        Ok((out, expected.saturating_sub(answered)))
     }
 
     /// The ids of the targeted sockets on every node (the seed's `clients(cb)`).
