@@ -56,7 +56,7 @@ pub(crate) struct SerializedSocket<'a> {
 }
 
 /// `data` without the admin data; `{}` when unset.
-fn user_data(data: Value) -> Value {
+pub(crate) fn user_data(data: Value) -> Value {
     match data {
         Value::Object(mut m) => {
             m.remove(ADMIN_KEY);

@@ -47,10 +47,7 @@ pub(crate) fn namespace(shared: &Arc<Shared>, ns: &Namespace) {
 
     let admin = shared.admin.clone();
     ns.on_data_change(move |socket| {
-        let data = serialize::local(socket)
-            .get("data")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let data = serialize::user_data(socket.data_value());
         tell(
             &admin,
             "socket_updated",
