@@ -88,7 +88,6 @@ mod cors;
 mod deflate;
 pub mod error;
 mod hooks;
-mod observer;
 mod origins;
 mod request;
 // One WebSocket connection and its bytes.
@@ -122,9 +121,8 @@ pub use hooks::{
 };
 /// The `http` crate, whose types the hooks take.
 pub use http;
-pub use observer::Observer;
 pub use origins::Origins;
 pub use request::{parse_query, HandshakeRequest, RemoteAddr};
 pub use serve::{serve, serve_with, ServerHandle};
 pub use service::{EngineBody, EngineLayer, EngineService, NotFound};
-pub use session::{Handler, Message, Socket};
+pub use session::{Handler, Message, Observer, Socket};

@@ -7,9 +7,9 @@ use engineio_protocol::Sid;
 
 use super::flusher::Flusher;
 use super::handler::Handler;
+use super::observer::Observers;
 use super::SessionInner;
 use crate::config::EngineConfig;
-use crate::observer::Observers;
 
 /// Shared by an engine and every session it opened.
 pub(crate) struct SessionContext {

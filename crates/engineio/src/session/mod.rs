@@ -11,11 +11,13 @@
 mod context;
 mod flusher;
 mod handler;
+pub(crate) mod observer;
 mod socket;
 mod timers;
 
 pub(crate) use context::SessionContext;
 pub use handler::{Handler, Message};
+pub use observer::Observer;
 pub use socket::Socket;
 
 use std::any::Any;
@@ -217,7 +219,7 @@ impl SessionInner {
         let (mut count, mut bytes) = (0usize, 0usize);
         let packets = packets.into_iter().inspect(|p| {
             if observed {
-                if let Some(n) = crate::observer::message_len(p) {
+                if let Some(n) = observer::message_len(p) {
                     count += 1;
                     bytes += n;
                 }
@@ -370,7 +372,7 @@ impl SessionInner {
         }
         match reply {
             Ok(Reply::Deliver) => {
-                if let Some(n) = crate::observer::message_len(&packet) {
+                if let Some(n) = observer::message_len(&packet) {
                     self.ctx
                         .observers
                         .each("on_message_in", |o| o.on_message_in(n));

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use engineio_protocol::{CloseReason, Packet};
 
-use crate::session::Socket;
+use super::socket::Socket;
 
 /// Watches the life of every session of an engine, registered with
 /// [`Engine::observe`](crate::Engine::observe).
