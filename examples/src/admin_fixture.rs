@@ -182,16 +182,9 @@ pub async fn start(config: &Config, addr: SocketAddr) -> std::io::Result<Running
             "/",
             axum::routing::get(|| async { json!({"ok": true}).to_string() }),
         )
-        .layer(io.layer())
-        // The peer's address for `handshake.address` (axum keeps it as `ConnectInfo`).
-        .layer(axum::middleware::from_fn(
-            |axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
-             mut req: axum::extract::Request,
-             next: axum::middleware::Next| async move {
-                req.extensions_mut().insert(engineio::RemoteAddr(peer));
-                next.run(req).await
-            },
-        ));
+        // The peer's address for `handshake.address`: socketio's feature `axum` reads axum's
+        // `ConnectInfo` (see `into_make_service_with_connect_info` below).
+        .layer(io.layer());
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop_http, stopped) = oneshot::channel::<()>();

@@ -416,6 +416,8 @@ pub async fn start(options: Options) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let (stop_http, stopped) = oneshot::channel::<()>();
     let http = tokio::spawn(async move {
+        // The peer's address reaches `handshake.address` (socketio feature `axum`).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;

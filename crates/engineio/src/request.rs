@@ -8,7 +8,8 @@ use http::{HeaderMap, Method, Uri};
 /// The remote address of an HTTP connection, as a request extension.
 ///
 /// [`serve`](crate::serve) inserts it; an app with its own accept loop can insert it too, so that
-/// sessions know their peer.
+/// sessions know their peer. Under axum, feature `axum` reads axum's `ConnectInfo<SocketAddr>`
+/// instead (serve the app with `into_make_service_with_connect_info::<SocketAddr>()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub SocketAddr);
 
@@ -62,6 +63,13 @@ impl HandshakeRequest {
                 .map(str::trim)
         };
         let mut remote_addr = parts.extensions.get::<RemoteAddr>().map(|a| a.0);
+        #[cfg(feature = "axum")]
+        if remote_addr.is_none() {
+            remote_addr = parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0);
+        }
         let mut secure = parts.uri.scheme() == Some(&http::uri::Scheme::HTTPS);
         if trust_proxy {
             if let Some(ip) = first("x-forwarded-for").and_then(|ip| ip.parse().ok()) {
