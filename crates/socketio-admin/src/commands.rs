@@ -62,29 +62,24 @@ pub(crate) fn register(io: socketio::WeakServer, socket: &Socket) {
             tracing::debug!(target: "socketio_admin", %event, error = %e, "emit command failed");
         }
     });
-    let weak = io.clone();
-    socket.on("join", move |_socket, args: Args, _ack| {
-        let Some(io) = weak.upgrade() else { return };
-        // nsp, room, filter?
-        let (Some(op), Some(room)) = (
-            target(&io, &arg(&args, 0), &arg(&args, 2)),
-            args.get::<String>(1),
-        ) else {
-            return;
-        };
-        let _ = op.sockets_join([room]);
-    });
-    let weak = io.clone();
-    socket.on("leave", move |_socket, args: Args, _ack| {
-        let Some(io) = weak.upgrade() else { return };
-        let (Some(op), Some(room)) = (
-            target(&io, &arg(&args, 0), &arg(&args, 2)),
-            args.get::<String>(1),
-        ) else {
-            return;
-        };
-        let _ = op.sockets_leave([room]);
-    });
+    // join / leave: nsp, room, filter?
+    for (event, join) in [("join", true), ("leave", false)] {
+        let weak = io.clone();
+        socket.on(event, move |_socket, args: Args, _ack| {
+            let Some(io) = weak.upgrade() else { return };
+            let (Some(op), Some(room)) = (
+                target(&io, &arg(&args, 0), &arg(&args, 2)),
+                args.get::<String>(1),
+            ) else {
+                return;
+            };
+            let _ = if join {
+                op.sockets_join([room])
+            } else {
+                op.sockets_leave([room])
+            };
+        });
+    }
     socket.on("_disconnect", move |_socket, args: Args, _ack| {
         let Some(io) = io.upgrade() else { return };
         // nsp, close, filter?

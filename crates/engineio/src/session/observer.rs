@@ -68,18 +68,28 @@ pub trait Observer: Send + Sync + 'static {
 }
 
 /// The observers of one engine; free to check when there are none.
-#[derive(Default)]
 pub(crate) struct Observers {
     any: AtomicBool,
-    list: RwLock<Vec<Arc<dyn Observer>>>,
+    /// Replaced whole on `add` (rare), so that a call per message clones one `Arc`, not the
+    /// list.
+    list: RwLock<Arc<[Arc<dyn Observer>]>>,
+}
+
+impl Default for Observers {
+    fn default() -> Self {
+        Observers {
+            any: AtomicBool::new(false),
+            list: RwLock::new(Arc::from(Vec::new())),
+        }
+    }
 }
 
 impl Observers {
     pub(crate) fn add(&self, observer: Arc<dyn Observer>) {
-        self.list
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(observer);
+        let mut list = self.list.write().unwrap_or_else(|e| e.into_inner());
+        let mut next: Vec<Arc<dyn Observer>> = list.iter().cloned().collect();
+        next.push(observer);
+        *list = next.into();
         self.any.store(true, Ordering::Release);
     }
 
@@ -95,7 +105,7 @@ impl Observers {
             return;
         }
         let list = self.list.read().unwrap_or_else(|e| e.into_inner()).clone();
-        for o in list {
+        for o in list.iter() {
             let call = std::panic::AssertUnwindSafe(|| f(o.as_ref()));
             if std::panic::catch_unwind(call).is_err() {
                 tracing::error!(target: "engineio::session", hook = what, "an engine observer panicked");
