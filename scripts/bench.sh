@@ -30,6 +30,12 @@
 # INFO.
 # It needs redis-server (scripts/setup-redis.sh installs it) and is skipped without it.
 #
+# The fanout-deflate scenarios (`loadgen --deflate --payload 2048`: the clients offer
+# permessage-deflate without context takeover, 2048-byte payloads of words) run on ours, ours-mt
+# and node only, each started for them with deflate on (ours: BENCH_DEFLATE=on, engineio's
+# PerMessageDeflate::default(), threshold 1024; Node: --deflate on, perMessageDeflate
+# { threshold: 1024 }); every other scenario gets servers with deflate off (their defaults).
+#
 # --quick: each scenario once, tiny sizes, against ours only (and ours-msgpack on echo 10 and
 # fanout 20): proves the harness and the server work (CI). It fails only when a scenario breaks
 # (errors, lost deliveries), never on timing.
@@ -80,6 +86,7 @@ if [ "$quick" = 1 ]; then
         "echo 10"
         "fanout 20"
         "fanout 20 --window 4"
+        "fanout 20 --deflate --payload 2048"
         "cluster 20"
         "rooms 40 --rooms 4 --window 2"
         "idle 50"
@@ -95,6 +102,8 @@ else
         "fanout 1000 --window 16"
         "fanout 10000"
         "fanout 10000 --window 4"
+        "fanout 1000 --deflate --payload 2048"
+        "fanout 1000 --deflate --payload 2048 --window 4"
         "cluster 1000"
         "cluster 1000 --window 4"
         "cluster 10000"
@@ -106,6 +115,9 @@ fi
 
 want() { [[ ",$servers," == *",$1,"* ]]; }
 
+# Whether a scenario (its name, size and flags as listed above) is a permessage-deflate one.
+is_deflate() { [[ " $1 " == *" --deflate "* ]]; }
+
 # Whether `server` runs `scenario` (its name, size and flags as listed above).
 runs() {
     local server="$1" scenario="$2" name="${2%% *}"
@@ -116,6 +128,12 @@ runs() {
     # two nodes through Redis: ours and Node's adapter (socketioxide's Redis adapter has its
     # own wire format, the floor has no cluster)
     if [ "$name" = cluster ] && [ "$server" != ours ] && [ "$server" != node ]; then
+        return 1
+    fi
+    # permessage-deflate: ours (both runtimes) against Node; socketioxide has none, the floor
+    # neither, and the msgpack servers keep to their own table
+    if is_deflate "$scenario" && [ "$server" != ours ] && [ "$server" != ours-mt ] &&
+        [ "$server" != node ]; then
         return 1
     fi
     # quick mode keeps msgpack to one echo and one fan-out
@@ -175,8 +193,9 @@ parser_of() { [[ "$1" == *-msgpack ]] && echo msgpack || echo text; }
 
 json_string() { python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))' 2>/dev/null || sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$/"/'; }
 
+# start_server NAME [on|off]: the second argument turns permessage-deflate on (ours, node).
 start_server() {
-    local name="$1"
+    local name="$1" deflate="${2:-off}"
     port=$((port + 1))
     [ "$port" -gt 3900 ] && port=3301
     case "$name" in
@@ -184,6 +203,7 @@ start_server() {
             BENCH_RECOVERY="$( [ "$name" = ours-csr ] && echo on || echo off)" \
             BENCH_RUNTIME="$( [ "$name" = ours-mt ] && echo tokio-main || echo current)" \
             BENCH_PARSER="$(parser_of "$name")" \
+            BENCH_DEFLATE="$deflate" \
             TOKIO_WORKER_THREADS=1 "${pin_server[@]}" "$ours" --port "$port" \
                 --ping-interval 25000 --ping-timeout 20000 >> "$log" 2>&1 &
             ;;
@@ -196,7 +216,7 @@ start_server() {
             ;;
         node | node-msgpack)
             "${pin_server[@]}" node bench/peers/node/server.js --port "$port" \
-                --parser "$(parser_of "$name")" >> "$log" 2>&1 &
+                --parser "$(parser_of "$name")" --deflate "$deflate" >> "$log" 2>&1 &
             ;;
         floor)
             "${pin_server[@]}" "$(peer_bin floor)" --port "$port" >> "$log" 2>&1 &
@@ -333,6 +353,17 @@ record_config() {
     echo "{\"config\":\"$name\",\"text\":$(printf '%s' "$text" | json_string)}" >> "$results"
 }
 
+record_deflate_config() {
+    local text
+    text="loadgen --deflate: every client offers permessage-deflate; client_no_context_takeover; \
+server_no_context_takeover and inflates what the server compresses (its own frames stay uncompressed), \
+payloads of 2048 bytes of words; for these runs only, ours and ours-mt start with BENCH_DEFLATE=on \
+(engineio PerMessageDeflate::default(): threshold 1024 bytes, no context takeover, flate2 \
+$(grep -A1 '^name = "flate2"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | head -n 1)) and node \
+with --deflate on (perMessageDeflate { threshold: 1024 }, ws's defaults otherwise)"
+    echo "{\"config\":\"fanout-deflate\",\"text\":$(printf '%s' "$text" | json_string)}" >> "$results"
+}
+
 record_cluster_config() {
     local text
     text="two nodes per server, both pinned to core 0 and measured together (CPU summed), each \
@@ -436,10 +467,18 @@ for round in $(seq 1 "$rounds"); do
                 stop_server
                 continue
             fi
-            start_server "$server" || { failed=1; continue; }
-            if [[ "$configured" != *",$server,"* ]]; then
+            deflate=off
+            is_deflate "$scenario" && deflate=on
+            start_server "$server" "$deflate" || { failed=1; continue; }
+            # a server's configuration as the other scenarios run it (deflate off); the
+            # deflate runs have a configuration of their own
+            if [ "$deflate" = off ] && [[ "$configured" != *",$server,"* ]]; then
                 record_config "$server"
                 configured="$configured$server,"
+            fi
+            if [ "$deflate" = on ] && [[ "$configured" != *",fanout-deflate,"* ]]; then
+                record_deflate_config
+                configured="${configured}fanout-deflate,"
             fi
             if ! "${pin_loadgen[@]}" "$loadgen" run --url "http://127.0.0.1:$port" \
                 --scenario "$name" --clients "$size" --duration "$duration" --warmup "$warmup" \

@@ -4,12 +4,15 @@
 //! ```text
 //! cargo run --release --example conformance -- --port 3000 [--ping-interval MS] [--ping-timeout MS]
 //!     [--redis redis://127.0.0.1:6379] [--parser text|msgpack] [--recovery on|off]
+//!     [--deflate on|off]
 //! ```
 //!
 //! `--redis`: the Socket.IO side runs on the Redis adapter, a node of a cluster (the cluster
 //! scenario of `scripts/bench.sh`). `--parser msgpack`: the msgpack packet codec.
-//! `--recovery on`: connection state recovery with its defaults. The environment variables
-//! `BENCH_PARSER` and `BENCH_RECOVERY` set the same (for `scripts/bench.sh`).
+//! `--recovery on`: connection state recovery with its defaults. `--deflate on`:
+//! permessage-deflate with its defaults (threshold 1024 bytes) for the WebSocket clients that
+//! offer it. The environment variables `BENCH_PARSER`, `BENCH_RECOVERY` and `BENCH_DEFLATE`
+//! set the same (for `scripts/bench.sh`).
 
 use std::time::Duration;
 
@@ -17,7 +20,7 @@ use examples::conformance::{start, Options};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: conformance [--port N] [--ping-interval MS] [--ping-timeout MS] [--redis URL] [--parser text|msgpack] [--recovery on|off]"
+        "usage: conformance [--port N] [--ping-interval MS] [--ping-timeout MS] [--redis URL] [--parser text|msgpack] [--recovery on|off] [--deflate on|off]"
     );
     std::process::exit(2)
 }
@@ -66,11 +69,19 @@ async fn run() -> std::io::Result<()> {
         "off" => None,
         _ => usage(),
     };
+    let deflate = |v: &str| match v {
+        "on" => Some(engineio::PerMessageDeflate::default()),
+        "off" => None,
+        _ => usage(),
+    };
     if let Ok(v) = std::env::var("BENCH_PARSER") {
         options.parser = parser(v.trim());
     }
     if let Ok(v) = std::env::var("BENCH_RECOVERY") {
         options.recovery = recovery(v.trim());
+    }
+    if let Ok(v) = std::env::var("BENCH_DEFLATE") {
+        options.deflate = deflate(v.trim());
     }
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -86,6 +97,10 @@ async fn run() -> std::io::Result<()> {
             }
             "--recovery" => {
                 options.recovery = recovery(&text);
+                continue;
+            }
+            "--deflate" => {
+                options.deflate = deflate(&text);
                 continue;
             }
             _ => {}

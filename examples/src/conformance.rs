@@ -24,6 +24,9 @@ pub struct Options {
     pub parser: socketio::Parser,
     /// Connection state recovery, off by default (the benchmark's cost of offsets).
     pub recovery: Option<socketio::ConnectionStateRecovery>,
+    /// permessage-deflate on WebSocket connections (for the clients that offer it), off by
+    /// default (the benchmark's fan-out with compression).
+    pub deflate: Option<engineio::PerMessageDeflate>,
 }
 
 impl Default for Options {
@@ -35,6 +38,7 @@ impl Default for Options {
             redis: None,
             parser: socketio::Parser::Text,
             recovery: None,
+            deflate: None,
         }
     }
 }
@@ -88,13 +92,15 @@ impl Fixture {
 
 /// Engine.IO options of the fixture.
 pub fn engine_config(options: &Options) -> EngineConfig {
-    EngineConfig::builder()
+    let mut config = EngineConfig::builder()
         .ping_interval(options.ping_interval)
         .ping_timeout(options.ping_timeout)
         .max_http_buffer_size(1_000_000)
         .allow_eio3(true)
         .cors(engineio::CorsOptions::default())
-        .build()
+        .build();
+    config.per_message_deflate = options.deflate;
+    config
 }
 
 /// The Socket.IO server of the fixture, with its handlers (SIO-1 §3, SIO-2 §6).

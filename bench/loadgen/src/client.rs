@@ -72,6 +72,56 @@ pub(crate) fn payload(seq: u64, len: usize) -> String {
     s
 }
 
+/// [`payload`] as text (`--deflate`): after the sequence number, words drawn from a small
+/// vocabulary, the same for a given `seq` on every server; compressible as prose is.
+pub(crate) fn payload_words(seq: u64, len: usize) -> String {
+    const WORDS: [&str; 32] = [
+        "the",
+        "socket",
+        "server",
+        "sends",
+        "every",
+        "client",
+        "a",
+        "message",
+        "of",
+        "text",
+        "and",
+        "room",
+        "event",
+        "with",
+        "payload",
+        "to",
+        "broadcast",
+        "all",
+        "its",
+        "namespace",
+        "when",
+        "engine",
+        "packet",
+        "is",
+        "ready",
+        "for",
+        "delivery",
+        "over",
+        "websocket",
+        "frame",
+        "ack",
+        "data",
+    ];
+    let mut s = format!("{seq:016}");
+    let mut rng = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    while s.len() < len {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        s.push(' ');
+        s.push_str(WORDS[(rng % WORDS.len() as u64) as usize]);
+    }
+    s.truncate(len);
+    s
+}
+
 /// One slot of the delivery tracker.
 #[derive(Debug, Default)]
 struct Slot {
@@ -184,6 +234,8 @@ pub(crate) struct Client {
     /// Its name.
     pub(crate) room_name: Option<String>,
     pub(crate) payload_len: usize,
+    /// Payloads of words ([`payload_words`]) rather than `x`s.
+    pub(crate) words: bool,
     /// The Socket.IO packet codec.
     pub(crate) parser: Parser,
     pub(crate) tracker: Arc<Tracker>,
@@ -192,6 +244,15 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// The payload of sequence number `seq`.
+    fn payload(&self, seq: u64) -> String {
+        if self.words {
+            payload_words(seq, self.payload_len)
+        } else {
+            payload(seq, self.payload_len)
+        }
+    }
+
     /// Runs the client until told to stop or until it fails.
     pub(crate) async fn run(self, mut ws: Ws, mut ctl: watch::Receiver<Ctl>) -> Outcome {
         let mut out = Outcome::default();
@@ -290,7 +351,7 @@ impl Client {
                 return Ok(());
             }
             id += 1;
-            let data = payload(id, self.payload_len);
+            let data = self.payload(id);
             let (frame, expected) = match self.parser {
                 Parser::Text => (
                     Message::text(format!("42{id}[\"echo\",\"{data}\"]")),
@@ -360,7 +421,7 @@ impl Client {
                 let room = (rng % rooms as u64) as usize;
                 let target = tracker.room_sizes[room];
                 let seq = tracker.open(owner, target);
-                let data = payload(seq, self.payload_len);
+                let data = self.payload(seq);
                 let frame = match self.parser {
                     Parser::Text => {
                         Message::text(format!("42[\"to-room\",\"room-{room}\",\"{data}\"]"))
@@ -374,7 +435,7 @@ impl Client {
             } else {
                 let target = tracker.everyone.load(Ordering::Relaxed);
                 let seq = tracker.open(owner, target);
-                let data = payload(seq, self.payload_len);
+                let data = self.payload(seq);
                 let frame = match self.parser {
                     Parser::Text => Message::text(format!("42[\"broadcast\",\"{data}\"]")),
                     Parser::MsgPack => Message::binary(msgpack::event(None, &["broadcast", &data])),
@@ -588,13 +649,20 @@ enum Frame {
 
 #[cfg(test)]
 mod tests {
-    use super::{payload, Tracker};
+    use super::{payload, payload_words, Tracker};
 
     #[test]
     fn payload_carries_its_sequence_number() {
-        let p = payload(42, 64);
-        assert_eq!(p.len(), 64);
-        assert_eq!(p.get(..16).and_then(|d| d.parse::<u64>().ok()), Some(42));
+        for p in [
+            payload(42, 64),
+            payload_words(42, 64),
+            payload_words(42, 2048),
+        ] {
+            assert!(p.len() == 64 || p.len() == 2048);
+            assert_eq!(p.get(..16).and_then(|d| d.parse::<u64>().ok()), Some(42));
+            assert!(!p.contains(['"', '\\']));
+        }
+        assert_eq!(payload_words(7, 100), payload_words(7, 100));
     }
 
     #[test]

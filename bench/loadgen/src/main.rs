@@ -8,6 +8,7 @@
 //! ```text
 //! loadgen run --url http://127.0.0.1:3000 --scenario echo --clients 100 \
 //!             [--duration 5] [--warmup 1] [--server-pid PID] [--label ours] [--parser msgpack]
+//! loadgen run --scenario fanout --clients 1000 --deflate --payload 2048 [--window 4]
 //! loadgen run --scenario cluster --url http://127.0.0.1:3001 --url http://127.0.0.1:3002 \
 //!             --server-pid P1 --server-pid P2 --redis 127.0.0.1:6379 --clients 1000
 //! loadgen report results.jsonl [--baseline ours] [--servers ours-msgpack,node-msgpack]
@@ -18,13 +19,15 @@
 //! because of timing. `report` turns the JSON lines of `scripts/bench.sh` into the Markdown
 //! table of `BENCHMARKS.md`: medians per server and ratios against the baseline.
 //!
-//! Layout: `net` (target, source addresses, WebSocket handshake, HTTP client), `client` (one
+//! Layout: `net` (target, source addresses, WebSocket handshake, HTTP client), `deflate`
+//! (permessage-deflate on the receiving side, for `--deflate`), `client` (one
 //! WebSocket client's roles and the delivery tracker), `msgpack` (socket.io-msgpack-parser
 //! packets for `--parser msgpack`), `scenario` (drivers and measurement),
 //! `polling` (the long-polling scenario), `sys` (`/proc` and rlimits), `redis` (a cluster's
 //! Redis traffic and CPU), `report`.
 
 mod client;
+mod deflate;
 mod msgpack;
 mod net;
 mod polling;
@@ -64,6 +67,11 @@ run options:
   --parser text|msgpack      the clients' Socket.IO packet codec (default text): msgpack is
                              socket.io-msgpack-parser, one binary frame per packet; WebSocket
                              scenarios only (not polling)
+  --deflate                  fanout scenario: offer permessage-deflate (no context takeover
+                             either way) and inflate what the server compresses; the server
+                             must accept it. Needs --payload 1024 or more (the servers'
+                             threshold); the payload is then text of random words. Scenario
+                             name fanout-deflate (fanout-deflate-wK with --window K)
   --label NAME               server name in the output (default server)";
 
 fn main() {
@@ -107,11 +115,16 @@ fn parse(args: &[String]) -> Result<Cli, String> {
             server_pids: Vec::new(),
             redis: None,
             parser: Parser::Text,
+            deflate: false,
         },
     };
     let mut window_set = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--deflate" {
+            cli.params.deflate = true;
+            continue;
+        }
         let value = it
             .next()
             .ok_or_else(|| format!("{flag} needs a value"))?
@@ -168,6 +181,17 @@ fn parse(args: &[String]) -> Result<Cli, String> {
         return Err(
             "--parser msgpack: the polling scenario speaks the text parser only".to_owned(),
         );
+    }
+    if cli.params.deflate {
+        if cli.params.scenario != Scenario::Fanout {
+            return Err("--deflate: the fanout scenario only".to_owned());
+        }
+        if cli.params.payload < 1024 {
+            return Err(
+                "--deflate: --payload 1024 or more (smaller messages are not compressed)"
+                    .to_owned(),
+            );
+        }
     }
     if cli.urls.is_empty() {
         cli.urls.push("http://127.0.0.1:3000".to_owned());

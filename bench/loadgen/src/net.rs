@@ -9,12 +9,16 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::deflate::Wire;
+
 /// A client's WebSocket.
-pub(crate) type Ws = WebSocketStream<TcpStream>;
+pub(crate) type Ws = WebSocketStream<Wire>;
 
 /// Error of the load generator: a message for the report.
 pub(crate) type Error = String;
@@ -125,18 +129,57 @@ impl Target {
     /// the namespace's `40{"sid":..}` received (with the msgpack parser, the binary
     /// `{type: 0, nsp: "/"}` and its answer). Anything the server sends after that (our
     /// fixture emits an `auth` event) is left to the caller.
-    pub(crate) async fn socketio_ws(&self, parser: Parser) -> Result<Ws, Error> {
+    ///
+    /// `deflate`: the handshake offers permessage-deflate without context takeover, the
+    /// server must accept it, and its compressed messages are inflated ([`crate::deflate`]).
+    pub(crate) async fn socketio_ws(&self, parser: Parser, deflate: bool) -> Result<Ws, Error> {
         let stream = self.tcp().await.map_err(|e| format!("connect: {e}"))?;
         let url = format!("ws://{}{}", self.addr, self.query("websocket", None));
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| format!("websocket request: {e}"))?;
+        if deflate {
+            request.headers_mut().insert(
+                header::SEC_WEBSOCKET_EXTENSIONS,
+                HeaderValue::from_static(crate::deflate::OFFER),
+            );
+        }
         // small buffers: 10 000 clients must stay cheap; messages here are < 200 bytes
+        // (a few KiB with --payload)
         let config = WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(0)
-            .max_message_size(Some(1 << 20));
-        let (mut ws, _) =
-            tokio_tungstenite::client_async_with_config(url.as_str(), stream, Some(config))
-                .await
-                .map_err(|e| format!("websocket handshake: {e}"))?;
+            .max_message_size(Some(crate::deflate::MAX_MESSAGE));
+        let (mut ws, response) = tokio_tungstenite::client_async_with_config(
+            request,
+            Wire::new(stream, deflate),
+            Some(config),
+        )
+        .await
+        .map_err(|e| format!("websocket handshake: {e}"))?;
+        if deflate {
+            let answer: Vec<&str> = response
+                .headers()
+                .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            let answer = answer.join(", ");
+            if !answer.contains("permessage-deflate") {
+                return Err(format!(
+                    "--deflate: the server did not accept permessage-deflate (Sec-WebSocket-Extensions \
+                     in its 101: {:?}); is it started with perMessageDeflate on?",
+                    if answer.is_empty() { "none" } else { answer.as_str() }
+                ));
+            }
+            if !answer.contains("server_no_context_takeover") {
+                return Err(format!(
+                    "--deflate: the server accepted permessage-deflate without \
+                     server_no_context_takeover ({answer:?}); this client inflates each message on its own"
+                ));
+            }
+        }
         let open = match next_frame(&mut ws).await? {
             Message::Text(t) => t,
             _ => return Err("expected the open packet, got a binary frame".to_owned()),

@@ -74,6 +74,8 @@ pub(crate) struct Params {
     pub(crate) redis: Option<String>,
     /// The Socket.IO packet codec of the WebSocket clients.
     pub(crate) parser: Parser,
+    /// `--deflate`: the clients offer permessage-deflate and inflate what they receive.
+    pub(crate) deflate: bool,
 }
 
 /// CPU of the server and of the load generator over a span of time.
@@ -183,6 +185,7 @@ async fn connect_all(
     n: usize,
     concurrency: usize,
     parser: Parser,
+    deflate: bool,
 ) -> (Vec<Ws>, Vec<Error>) {
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut set = JoinSet::new();
@@ -191,7 +194,7 @@ async fn connect_all(
         let sem = sem.clone();
         set.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            (i, target.socketio_ws(parser).await)
+            (i, target.socketio_ws(parser, deflate).await)
         });
     }
     let mut slots: Vec<Option<Ws>> = (0..n).map(|_| None).collect();
@@ -213,22 +216,42 @@ pub(crate) async fn run(p: &Params, targets: Vec<Arc<Target>>) -> Map<String, Va
     let mut out = Map::new();
     // broadcasts in flight change the figures: a cluster run with more than one is a
     // scenario of its own in the report
-    let name = match p.scenario {
-        Scenario::Cluster | Scenario::Fanout if p.window > 1 => {
-            format!("{}-w{}", p.scenario.name(), p.window)
-        }
-        _ => p.scenario.name().to_owned(),
-    };
+    // so is a fan-out with permessage-deflate
+    let mut name = p.scenario.name().to_owned();
+    if p.deflate {
+        name.push_str("-deflate");
+    }
+    if matches!(p.scenario, Scenario::Cluster | Scenario::Fanout) && p.window > 1 {
+        name.push_str(&format!("-w{}", p.window));
+    }
     out.insert("scenario".into(), json!(name));
     out.insert("size".into(), json!(p.clients));
     out.insert("parser".into(), json!(p.parser.name()));
     let first = targets[0].clone();
-    let errors = match p.scenario {
+    let mut errors = match p.scenario {
         Scenario::Polling => crate::polling::run(p, first, &mut out).await,
         Scenario::Idle => idle(p, first, &mut out).await,
         Scenario::Cluster => websocket(p, &targets, &mut out).await,
         _ => websocket(p, &targets[..1], &mut out).await,
     };
+    if p.deflate {
+        let frames = crate::deflate::COMPRESSED_FRAMES.load(Ordering::Relaxed);
+        let wire = crate::deflate::COMPRESSED_BYTES.load(Ordering::Relaxed);
+        let inflated = crate::deflate::INFLATED_BYTES.load(Ordering::Relaxed);
+        out.insert("deflate".into(), json!(true));
+        out.insert("compressed_frames".into(), json!(frames));
+        out.insert("compressed_bytes".into(), json!(wire));
+        out.insert("inflated_bytes".into(), json!(inflated));
+        if wire > 0 {
+            out.insert(
+                "compression_ratio".into(),
+                json!(round(inflated as f64 / wire as f64, 2)),
+            );
+        }
+        if frames == 0 && errors.is_empty() {
+            errors.push("--deflate: the server compressed no message".to_owned());
+        }
+    }
     out.insert("errors".into(), json!(errors.len()));
     if let Some(e) = errors.first() {
         out.insert("first_error".into(), json!(e));
@@ -247,7 +270,14 @@ async fn websocket(
     targets: &[Arc<Target>],
     out: &mut Map<String, Value>,
 ) -> Vec<Error> {
-    let (wss, mut errors) = connect_all(targets, p.clients, p.connect_concurrency, p.parser).await;
+    let (wss, mut errors) = connect_all(
+        targets,
+        p.clients,
+        p.connect_concurrency,
+        p.parser,
+        p.deflate,
+    )
+    .await;
     let n = wss.len();
     let rooms = if p.scenario == Scenario::Rooms {
         p.rooms.max(1)
@@ -283,6 +313,7 @@ async fn websocket(
             room,
             room_name: room.map(|r| format!("room-{r}")),
             payload_len: p.payload,
+            words: p.deflate,
             parser: p.parser,
             tracker: tracker.clone(),
             joined: joined.clone(),
@@ -413,8 +444,14 @@ async fn idle(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>) -> 
     let pid = p.server_pids.first().copied();
     let rss_before = pid.and_then(|p| sys::rss_kib(p).ok());
     let meter = Meter::start(&p.server_pids);
-    let (wss, mut errors) =
-        connect_all(&[target], p.clients, p.connect_concurrency, p.parser).await;
+    let (wss, mut errors) = connect_all(
+        &[target],
+        p.clients,
+        p.connect_concurrency,
+        p.parser,
+        p.deflate,
+    )
+    .await;
     let measured = meter.stop();
     let n = wss.len();
     common(out, "connection setup", n as u64, &measured);
@@ -434,6 +471,7 @@ async fn idle(p: &Params, target: Arc<Target>, out: &mut Map<String, Value>) -> 
             room: None,
             room_name: None,
             payload_len: p.payload,
+            words: p.deflate,
             parser: p.parser,
             tracker: tracker.clone(),
             joined: joined.clone(),

@@ -1,6 +1,7 @@
 // Node.js socket.io 4.x peer for scripts/bench.sh: the same events as our `conformance` fixture.
 //
 //   node server.js [--port N] [--redis redis://127.0.0.1:6379] [--parser text|msgpack]
+//                  [--deflate on|off]
 //
 // Default engine (`ws`), production heartbeats (25 s / 20 s). The first line printed records
 // the versions and whether ws found the native bufferutil / utf-8-validate add-ons.
@@ -8,6 +9,8 @@
 // sub)`, default options) over node-redis 4, as the cluster scenario of scripts/bench.sh runs.
 // `--parser msgpack` (or BENCH_PARSER=msgpack): socket.io-msgpack-parser 3.x instead of the
 // default parser, every packet one binary frame of MessagePack.
+// `--deflate on` (or BENCH_DEFLATE=on): `perMessageDeflate: { threshold: 1024 }` (ws's
+// defaults otherwise) for the clients that offer it; off by default, as socket.io's default.
 "use strict";
 const http = require("http");
 const { Server } = require("socket.io");
@@ -40,6 +43,12 @@ function notepackVersion() {
   return require(require.resolve("notepack.io/package.json", { paths: [parserDir] })).version;
 }
 
+const deflateName = flag("--deflate") ?? process.env.BENCH_DEFLATE ?? "off";
+if (deflateName !== "on" && deflateName !== "off") {
+  console.error(`--deflate on|off, not ${deflateName}`);
+  process.exit(2);
+}
+
 async function main() {
   const httpServer = http.createServer();
   const options = {
@@ -47,6 +56,11 @@ async function main() {
     pingTimeout: 20000,
     serveClient: false,
   };
+  let deflateText = "";
+  if (deflateName === "on") {
+    options.perMessageDeflate = { threshold: 1024 };
+    deflateText = " perMessageDeflate={threshold:1024}";
+  }
   let adapterText = "";
   let parserText = "";
   if (parserName === "msgpack") {
@@ -90,7 +104,7 @@ async function main() {
     const ws = require("ws/package.json").version;
     console.log(
       `node ${process.version} socket.io ${version} ws ${ws} ` +
-        `bufferutil=${has("bufferutil")} utf-8-validate=${has("utf-8-validate")}${parserText}${adapterText} ` +
+        `bufferutil=${has("bufferutil")} utf-8-validate=${has("utf-8-validate")}${parserText}${deflateText}${adapterText} ` +
         `listening on http://127.0.0.1:${port}`
     );
   });
