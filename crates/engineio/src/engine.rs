@@ -10,7 +10,7 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use crate::config::{EngineConfig, TransportKind};
 use crate::error::RequestError;
 use crate::hooks::{ConnectionError, ErrorContext, Forbidden};
-use crate::request::{EngineQuery, HandshakeRequest};
+use crate::request::{EngineQuery, StoredRequest};
 use crate::session::{Handler, SessionContext, SessionInner, Socket, Transport};
 use crate::transport::{polling, websocket};
 
@@ -439,7 +439,7 @@ impl Engine {
             ));
         }
         let sid = Sid::generate();
-        let request = HandshakeRequest::from_parts(parts, self.ctx.config.trust_proxy);
+        let request = StoredRequest::from_parts(parts, self.ctx.config.trust_proxy);
         let ctx = &self.ctx;
         let open = OpenPacket {
             sid: sid.as_str().to_owned(),

@@ -1,6 +1,7 @@
 //! What the server keeps of the request that opened a session, and query-string parsing.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use http::{HeaderMap, Method, Uri};
@@ -36,24 +37,61 @@ pub struct HandshakeRequest {
 }
 
 impl HandshakeRequest {
-    /// Copies what the session keeps. A deep copy on purpose: hyper's header values and URI
-    /// are slices of the connection's read buffer (8–16 KiB), and a clone would keep that whole
-    /// buffer alive for the session's lifetime.
+    /// What the session keeps of `parts`, built at once (tests; sessions keep a
+    /// [`StoredRequest`]).
+    #[cfg(test)]
     pub(crate) fn from_parts(parts: &http::request::Parts, trust_proxy: bool) -> Self {
-        let mut headers = HeaderMap::with_capacity(parts.headers.len());
+        StoredRequest::from_parts(parts, trust_proxy).build()
+    }
+
+    /// The query's pairs, percent-decoded (`+` as space), in order.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        parse_query(self.uri.query().unwrap_or(""))
+    }
+}
+
+/// What a session keeps of its handshake request until someone asks for it: the URI and the
+/// headers packed in one allocation, the [`HandshakeRequest`] built from them on the first
+/// [`get`](Self::get).
+///
+/// Most sessions are never asked (Socket.IO builds `socket.handshake` on first use), and a
+/// `HeaderMap` costs an allocation per value and about 100 bytes per entry: a handful of
+/// headers held about 900 bytes per idle connection, where the packed copy holds their length.
+/// A copy on purpose, too: hyper's header values and URI are slices of the connection's read
+/// buffer (8–16 KiB), and a clone would keep that whole buffer alive for the session's
+/// lifetime.
+pub(crate) struct StoredRequest {
+    method: Method,
+    /// The URI, then each header as `name:value`, every one ended by `\n` (which neither a
+    /// URI nor a header name or value holds).
+    packed: Box<[u8]>,
+    remote_addr: Option<SocketAddr>,
+    secure: bool,
+    time: SystemTime,
+    full: OnceLock<Box<HandshakeRequest>>,
+}
+
+impl StoredRequest {
+    /// Copies what the session keeps of `parts`.
+    pub(crate) fn from_parts(parts: &http::request::Parts, trust_proxy: bool) -> Self {
+        let uri = parts.uri.to_string();
+        let mut len = uri.len() + 1;
         for (name, value) in &parts.headers {
-            if let Ok(mut copy) = http::HeaderValue::from_bytes(value.as_bytes()) {
-                copy.set_sensitive(value.is_sensitive());
-                if let Ok(name) = http::HeaderName::from_bytes(name.as_str().as_bytes()) {
-                    headers.append(name, copy);
-                }
-            }
+            len += name.as_str().len() + value.len() + 2;
         }
-        let uri = parts
-            .uri
-            .to_string()
-            .parse::<Uri>()
-            .unwrap_or_else(|_| parts.uri.clone());
+        let mut packed = Vec::with_capacity(len);
+        packed.extend_from_slice(uri.as_bytes());
+        packed.push(b'\n');
+        for (name, value) in &parts.headers {
+            // No valid value holds a line feed; one that did would not parse back.
+            if value.as_bytes().contains(&b'\n') {
+                continue;
+            }
+            packed.extend_from_slice(name.as_str().as_bytes());
+            packed.push(b':');
+            packed.extend_from_slice(value.as_bytes());
+            packed.push(b'\n');
+        }
         let first = |name: &str| {
             parts
                 .headers
@@ -77,19 +115,48 @@ impl HandshakeRequest {
             }
             secure |= first("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
         }
-        HandshakeRequest {
+        StoredRequest {
             method: parts.method.clone(),
-            uri,
-            headers,
+            packed: packed.into_boxed_slice(),
             remote_addr,
             secure,
             time: SystemTime::now(),
+            full: OnceLock::new(),
         }
     }
 
-    /// The query's pairs, percent-decoded (`+` as space), in order.
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
-        parse_query(self.uri.query().unwrap_or(""))
+    /// The request, built on first use.
+    pub(crate) fn get(&self) -> &HandshakeRequest {
+        self.full.get_or_init(|| Box::new(self.build()))
+    }
+
+    fn build(&self) -> HandshakeRequest {
+        let mut lines = self.packed.split(|&b| b == b'\n');
+        let uri = lines
+            .next()
+            .and_then(|u| Uri::try_from(u).ok())
+            .unwrap_or_default();
+        let mut headers = HeaderMap::new();
+        for line in lines {
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let (name, value) = (&line[..colon], &line[colon + 1..]);
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name),
+                http::HeaderValue::from_bytes(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        HandshakeRequest {
+            method: self.method.clone(),
+            uri,
+            headers,
+            remote_addr: self.remote_addr,
+            secure: self.secure,
+            time: self.time,
+        }
     }
 }
 
@@ -186,6 +253,38 @@ mod tests {
             ]
         );
         assert_eq!(percent_decode("%e2%82%ac%"), "€%");
+    }
+
+    #[test]
+    fn stored_request_builds_what_came() {
+        let (parts, ()) = http::Request::builder()
+            .method("POST")
+            .uri("/socket.io/?EIO=4&transport=polling&x=a%20b")
+            .header("host", "localhost:3000")
+            .header("cookie", "a=1")
+            .header("cookie", "b=2")
+            .header("x-custom", "v: with colon")
+            .header("x-empty", "")
+            .header(
+                "x-latin",
+                http::HeaderValue::from_bytes(b"caf\xe9").unwrap_or_else(|_| unreachable!()),
+            )
+            .body(())
+            .map(|r| r.into_parts())
+            .unwrap_or_else(|_| unreachable!());
+        let stored = StoredRequest::from_parts(&parts, false);
+        let req = stored.get();
+        assert_eq!(req.method, http::Method::POST);
+        assert_eq!(req.uri, parts.uri);
+        assert_eq!(req.headers, parts.headers);
+        let cookies: Vec<_> = req.headers.get_all("cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        assert_eq!(req.headers["x-custom"], "v: with colon");
+        assert_eq!(req.headers["x-empty"], "");
+        assert_eq!(req.headers["x-latin"].as_bytes(), b"caf\xe9");
+        // Built once: the same value on every call.
+        assert!(std::ptr::eq(stored.get(), req));
+        assert_eq!(req.time, stored.time);
     }
 
     #[test]

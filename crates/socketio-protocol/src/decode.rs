@@ -204,7 +204,9 @@ pub enum DecodeError {
 pub struct Decoder {
     rev: ProtocolRevision,
     limits: DecoderLimits,
-    pending: Option<Pending>,
+    /// Boxed: a packet is about 150 bytes, which every connection's decoder would otherwise
+    /// hold while it waits for none (binary packets are rare).
+    pending: Option<Box<Pending>>,
 }
 
 #[derive(Debug)]
@@ -244,11 +246,11 @@ impl Decoder {
         if attachments == 0 {
             return Ok(Some(packet));
         }
-        self.pending = Some(Pending {
+        self.pending = Some(Box::new(Pending {
             packet,
             expected: attachments,
             bytes: 0,
-        });
+        }));
         Ok(None)
     }
 

@@ -4,7 +4,6 @@
 //! A client knows the server it belongs to only as a [`ClientHost`]: the limits a new client
 //! starts with, and where a CONNECT's namespace name leads (the registry answers).
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -63,21 +62,91 @@ pub(crate) struct Client {
     /// The codec of this connection: one per server and revision.
     pub(crate) format: Format,
     host: Weak<dyn ClientHost>,
-    limits: ClientLimits,
+    /// Of its [`ClientLimits`], what it reads after it is made (the rest sized its decoder
+    /// and its connect timer).
+    attachments_timeout: Duration,
+    max_namespaces: usize,
     decoder: Mutex<Decoder>,
     state: Mutex<ClientState>,
 }
 
 #[derive(Default)]
 struct ClientState {
-    sockets: HashMap<String, Socket>,
+    sockets: ByNsp<Socket>,
     /// Namespaces whose middleware is running.
-    connecting: HashSet<String>,
+    connecting: ByNsp<()>,
     connect_timer: Option<tokio::task::AbortHandle>,
     /// Running while a binary packet waits for its attachments.
     attachments_timer: Option<tokio::task::AbortHandle>,
     /// The connection closed (every socket has left, and none may join now).
     closed: Option<DisconnectReason>,
+}
+
+/// What a connection keeps per namespace: a list, not a hash table. A connection joins a
+/// handful of namespaces at most (`max_namespaces` bounds it), a scan of them costs less than a
+/// hash, and a table would hold about 150 bytes per connection from its first entry on, and
+/// keep them after its last is gone.
+#[derive(Debug)]
+struct ByNsp<V>(Vec<(String, V)>);
+
+impl<V> Default for ByNsp<V> {
+    fn default() -> Self {
+        ByNsp(Vec::new())
+    }
+}
+
+impl<V: Clone> ByNsp<V> {
+    fn position(&self, nsp: &str) -> Option<usize> {
+        self.0.iter().position(|(n, _)| n == nsp)
+    }
+
+    fn contains(&self, nsp: &str) -> bool {
+        self.position(nsp).is_some()
+    }
+
+    fn get(&self, nsp: &str) -> Option<&V> {
+        self.position(nsp).map(|i| &self.0[i].1)
+    }
+
+    /// Sets `nsp`'s value; room for one entry at a time, as most connections have one.
+    fn insert(&mut self, nsp: String, value: V) {
+        match self.position(&nsp) {
+            Some(i) => self.0[i].1 = value,
+            None => {
+                self.0.reserve_exact(1);
+                self.0.push((nsp, value));
+            }
+        }
+    }
+
+    /// Removes `nsp`; the last entry gone, the list gives its memory back.
+    fn remove(&mut self, nsp: &str) -> Option<V> {
+        let i = self.position(nsp)?;
+        let (_, value) = self.0.swap_remove(i);
+        if self.0.is_empty() {
+            self.0 = Vec::new();
+        }
+        Some(value)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn values(&self) -> Vec<V> {
+        self.0.iter().map(|(_, v)| v.clone()).collect()
+    }
+
+    fn drain(&mut self) -> Vec<V> {
+        std::mem::take(&mut self.0)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
 }
 
 /// The multiplexed connection under a socket (Node's `socket.client`).
@@ -194,7 +263,7 @@ impl Client {
 
     /// Every socket leaves with `41`, then the connection closes.
     pub(crate) fn disconnect_all(&self) {
-        let sockets: Vec<Socket> = self.state().sockets.values().cloned().collect();
+        let sockets: Vec<Socket> = self.state().sockets.values();
         for s in sockets {
             s.disconnect(false);
         }
@@ -212,7 +281,7 @@ impl Client {
         let sockets: Vec<Socket> = {
             let mut st = self.state();
             st.closed.get_or_insert(reason);
-            st.sockets.drain().map(|(_, s)| s).collect()
+            st.sockets.drain()
         };
         for s in sockets {
             s.on_close(reason);
@@ -270,7 +339,7 @@ impl Client {
         if st.attachments_timer.is_some() {
             return;
         }
-        let timeout = self.limits.attachments_timeout;
+        let timeout = self.attachments_timeout;
         let weak = Arc::downgrade(self);
         let timer = tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
@@ -295,7 +364,7 @@ impl Client {
             PacketData::Connect(auth) => {
                 let busy = {
                     let st = self.state();
-                    st.sockets.contains_key(&nsp) || st.connecting.contains(&nsp)
+                    st.sockets.contains(&nsp) || st.connecting.contains(&nsp)
                 };
                 if busy {
                     self.violation(&"CONNECT for a namespace already joined");
@@ -330,7 +399,7 @@ impl Client {
             let st = self.state();
             st.sockets.len() + st.connecting.len()
         };
-        if joined >= self.limits.max_namespaces {
+        if joined >= self.max_namespaces {
             tracing::debug!(target: "socketio::namespace", session = %self.conn.id(), %nsp, "too many namespaces");
             let error = serde_json::json!({ "message": "Too many namespaces" });
             let _ = self.send(&Packet::connect_error(nsp, error));
@@ -340,7 +409,7 @@ impl Client {
             Resolved::Found(ns) => self.connect_to(ns, nsp, auth),
             Resolved::Missing => self.invalid_namespace(nsp),
             Resolved::Pending(lookup) => {
-                self.state().connecting.insert(nsp.clone());
+                self.state().connecting.insert(nsp.clone(), ());
                 let client = self.clone();
                 tokio::spawn(async move {
                     let site = Site {
@@ -388,7 +457,7 @@ impl Client {
         let Some((pid, offset)) = claim else {
             return self.connect_socket(ns, nsp, auth, Some((recovery, None)), joining);
         };
-        self.state().connecting.insert(nsp.clone());
+        self.state().connecting.insert(nsp.clone(), ());
         let client = self.clone();
         tokio::spawn(async move {
             let site = Site {
@@ -483,7 +552,7 @@ impl Client {
             self.attempt_ended(joining);
             return;
         }
-        self.state().connecting.insert(nsp.clone());
+        self.state().connecting.insert(nsp.clone(), ());
         let client = self.clone();
         tokio::spawn(async move {
             let result = ns.run_middleware(&socket).await;
@@ -673,7 +742,8 @@ impl engineio::Handler for Bridge {
             rev,
             format: Format::new(limits.parser, rev),
             host: self.host.clone(),
-            limits,
+            attachments_timeout: limits.attachments_timeout,
+            max_namespaces: limits.max_namespaces,
             decoder: Mutex::new(Decoder::new(
                 rev,
                 DecoderLimits::default().with_max_attachment_bytes(limits.max_http_buffer_size),

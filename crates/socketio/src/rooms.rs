@@ -66,7 +66,9 @@ enum IdSet {
     #[default]
     Empty,
     One(Arc<str>),
-    Many(HashSet<Arc<str>>),
+    /// Boxed: an entry of the room tables is then three words, not eight, for every socket.
+    #[allow(clippy::box_collection)] // on purpose: see above
+    Many(Box<HashSet<Arc<str>>>),
 }
 
 impl IdSet {
@@ -81,7 +83,7 @@ impl IdSet {
                 let mut set = HashSet::with_capacity(2);
                 set.insert(one.clone());
                 set.insert(id);
-                *self = IdSet::Many(set);
+                *self = IdSet::Many(Box::new(set));
                 true
             }
             IdSet::Many(set) => set.insert(id),

@@ -14,6 +14,7 @@ mod handler;
 pub(crate) mod observer;
 mod socket;
 mod timers;
+mod wakeup;
 
 pub(crate) use context::SessionContext;
 pub use handler::{Handler, Message};
@@ -26,11 +27,11 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use engineio_protocol::{CloseReason, Packet, ProtocolVersion, Reply, Sid};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
 use crate::conn::{Flushed, Framing, WsConn, WsWriter};
 use crate::error::SendError;
-use crate::request::HandshakeRequest;
+use crate::request::StoredRequest;
 
 pub(crate) enum Transport {
     Polling {
@@ -115,14 +116,14 @@ pub(crate) type UpgradeFn = Box<dyn FnOnce(&Socket) + Send>;
 pub(crate) struct SessionInner {
     pub(crate) sid: Sid,
     pub(crate) version: ProtocolVersion,
-    pub(crate) request: HandshakeRequest,
+    pub(crate) request: StoredRequest,
     pub(crate) ctx: Arc<SessionContext>,
     state: Mutex<State>,
     /// Where senders write once the session is on its WebSocket (set by the driver, under the
     /// state's lock); `queue` then only holds what came before, until the driver moves it.
     pub(crate) ws_out: OnceLock<WsOut>,
     /// Wakes the driver: queue or timers changed, or the session closed.
-    pub(crate) notify: Notify,
+    pub(crate) notify: wakeup::Wakeup,
     /// The layer above's per-session value; cleared when the session closes so that no cycle
     /// outlives it.
     pub(crate) data: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
@@ -151,7 +152,7 @@ impl SessionInner {
     pub(crate) fn new(
         sid: Sid,
         version: ProtocolVersion,
-        request: HandshakeRequest,
+        request: StoredRequest,
         ctx: Arc<SessionContext>,
         transport: Transport,
         b64: bool,
@@ -178,7 +179,7 @@ impl SessionInner {
                 ws_b64: b64,
             }),
             ws_out: OnceLock::new(),
-            notify: Notify::new(),
+            notify: wakeup::Wakeup::default(),
             data: Mutex::new(None),
             on_upgrade: Mutex::new(Vec::new()),
             delivery: Mutex::new(()),

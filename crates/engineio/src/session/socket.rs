@@ -56,7 +56,7 @@ impl Socket {
 
     /// The handshake request: headers, URL, remote address, time.
     pub fn request(&self) -> &HandshakeRequest {
-        &self.0.request
+        self.0.request.get()
     }
 
     /// Whether the session is still open.

@@ -124,7 +124,9 @@ pub(crate) fn handshake(
             }
         }
         session.connected();
-        crate::driver::run(session, Some(ws), None).await;
+        // A task of its own: this one would keep room for its own copy of the WebSocket and
+        // the accept beside the driver, for the connection's life.
+        tokio::spawn(crate::driver::run(session, Some(ws), None));
     });
     Ok(res)
 }

@@ -104,23 +104,119 @@ impl From<engineio::CloseReason> for DisconnectReason {
     }
 }
 
-type EventFn = Arc<dyn Fn(&Socket, Vec<Value>, &[Bytes], AckSender) + Send + Sync>;
+/// An event handler, called with the event's name (kept once, in the handler list), its
+/// arguments and attachments.
+type EventFn = Arc<dyn Fn(&Socket, &str, Vec<Value>, &[Bytes], AckSender) + Send + Sync>;
 type AnyFn = Arc<dyn Fn(Socket, &str, &Args) + Send + Sync>;
 type PacketMiddlewareFn = Arc<dyn Fn(Socket, &str, &Args) -> Result<(), String> + Send + Sync>;
 type ErrorFn = Arc<dyn Fn(Socket, &str) + Send + Sync>;
 type DisconnectFn = Arc<dyn Fn(Socket, DisconnectReason) + Send + Sync>;
 
+/// One handler a socket holds.
+enum Handler {
+    /// For one event.
+    Event(Box<str>, EventFn),
+    Any(AnyFn),
+    AnyOutgoing(AnyFn),
+    Middleware(PacketMiddlewareFn),
+    Error(ErrorFn),
+    Disconnecting(DisconnectFn),
+    Disconnect(DisconnectFn),
+}
+
+/// Every handler of a socket, of every kind, in registration order. One list, not a map nor
+/// a list per kind: a socket has a handful, a scan of them costs less than a hash, and seven
+/// lists took 168 bytes per socket before the first handler.
 #[derive(Default)]
-struct Handlers {
-    /// By event, in registration order. A list, not a map: a socket has a handful of events,
-    /// and a scan of them costs less than a hash and far less memory per socket.
-    events: Vec<(Box<str>, EventFn)>,
-    any: Vec<AnyFn>,
-    any_outgoing: Vec<AnyFn>,
-    middleware: Vec<PacketMiddlewareFn>,
-    error: Vec<ErrorFn>,
-    disconnecting: Vec<DisconnectFn>,
-    disconnect: Vec<DisconnectFn>,
+struct Handlers(Vec<Handler>);
+
+impl Handlers {
+    fn push(&mut self, handler: Handler) {
+        self.0.push(handler);
+    }
+
+    /// The handlers of `event`, in order.
+    fn events<'a>(&'a self, event: &'a str) -> impl Iterator<Item = &'a EventFn> + 'a {
+        self.0.iter().filter_map(move |h| match h {
+            Handler::Event(name, f) if **name == *event => Some(f),
+            _ => None,
+        })
+    }
+
+    fn any(&self) -> Vec<AnyFn> {
+        self.0
+            .iter()
+            .filter_map(|h| match h {
+                Handler::Any(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn any_outgoing(&self) -> Vec<AnyFn> {
+        self.0
+            .iter()
+            .filter_map(|h| match h {
+                Handler::AnyOutgoing(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn has_any_outgoing(&self) -> bool {
+        self.0.iter().any(|h| matches!(h, Handler::AnyOutgoing(_)))
+    }
+
+    fn middleware(&self) -> Vec<PacketMiddlewareFn> {
+        self.0
+            .iter()
+            .filter_map(|h| match h {
+                Handler::Middleware(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn error(&self) -> Vec<ErrorFn> {
+        self.0
+            .iter()
+            .filter_map(|h| match h {
+                Handler::Error(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn has_error(&self) -> bool {
+        self.0.iter().any(|h| matches!(h, Handler::Error(_)))
+    }
+
+    fn disconnecting(&self) -> Vec<DisconnectFn> {
+        self.0
+            .iter()
+            .filter_map(|h| match h {
+                Handler::Disconnecting(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Removes the `disconnect` handlers and returns them, in order.
+    fn take_disconnect(&mut self) -> Vec<DisconnectFn> {
+        let mut taken = Vec::new();
+        self.0.retain(|h| match h {
+            Handler::Disconnect(f) => {
+                taken.push(f.clone());
+                false
+            }
+            _ => true,
+        });
+        taken
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
 }
 
 pub(crate) struct SocketInner {
@@ -128,7 +224,8 @@ pub(crate) struct SocketInner {
     ns: Namespace,
     pub(crate) client: Arc<Client>,
     /// Built on first use from the connection's request: most sockets never read it.
-    handshake: std::sync::OnceLock<Handshake>,
+    /// Boxed: an empty cell is one word, where the handshake is about 200 bytes.
+    handshake: std::sync::OnceLock<Box<Handshake>>,
     auth: Value,
     data: Mutex<Value>,
     /// Typed per-socket state ([`Socket::extensions`]), never serialized.
@@ -291,9 +388,12 @@ impl Socket {
 
     /// The handshake details (Node's `socket.handshake`).
     pub fn handshake(&self) -> &Handshake {
-        self.0
-            .handshake
-            .get_or_init(|| Handshake::new(self.0.client.conn.request(), self.0.auth.clone()))
+        self.0.handshake.get_or_init(|| {
+            Box::new(Handshake::new(
+                self.0.client.conn.request(),
+                self.0.auth.clone(),
+            ))
+        })
     }
 
     /// The auth payload of the CONNECT packet (`{}` when none; the namespace query for
@@ -544,9 +644,8 @@ impl Socket {
         F: Fn(Socket, T, AckSender) + Send + Sync + 'static,
     {
         let event = event.into();
-        let name = event.clone();
         let binding = Binding::of::<T>();
-        let f: EventFn = Arc::new(move |socket, args, attachments, ack| {
+        let f: EventFn = Arc::new(move |socket, name, args, attachments, ack| {
             match binding.bind::<T>(args, attachments) {
                 Ok(data) => handler(socket.clone(), data, ack),
                 Err(e) => {
@@ -565,7 +664,8 @@ impl Socket {
                 }
             }
         });
-        self.handlers().events.push((event.into_boxed_str(), f));
+        self.handlers()
+            .push(Handler::Event(event.into_boxed_str(), f));
     }
 
     /// As [`Socket::on`], for an async handler: each event runs in its own task, so events of
@@ -591,7 +691,9 @@ impl Socket {
 
     /// Removes every handler of `event`.
     pub fn off(&self, event: &str) {
-        self.handlers().events.retain(|(name, _)| &**name != event);
+        self.handlers()
+            .0
+            .retain(|h| !matches!(h, Handler::Event(name, _) if &**name == event));
     }
 
     /// A handler called for every incoming event, before the event's own handlers.
@@ -599,7 +701,7 @@ impl Socket {
     where
         F: Fn(Socket, &str, &Args) + Send + Sync + 'static,
     {
-        self.handlers().any.push(Arc::new(handler));
+        self.handlers().push(Handler::Any(Arc::new(handler)));
     }
 
     /// As [`Socket::on_any`], placed before the others.
@@ -607,12 +709,12 @@ impl Socket {
     where
         F: Fn(Socket, &str, &Args) + Send + Sync + 'static,
     {
-        self.handlers().any.insert(0, Arc::new(handler));
+        self.handlers().0.insert(0, Handler::Any(Arc::new(handler)));
     }
 
     /// Removes every catch-all handler.
     pub fn off_any(&self) {
-        self.handlers().any.clear();
+        self.handlers().0.retain(|h| !matches!(h, Handler::Any(_)));
     }
 
     /// A handler called for every outgoing event of this socket (Node's `onAnyOutgoing`):
@@ -621,7 +723,8 @@ impl Socket {
     where
         F: Fn(Socket, &str, &Args) + Send + Sync + 'static,
     {
-        self.handlers().any_outgoing.push(Arc::new(handler));
+        self.handlers()
+            .push(Handler::AnyOutgoing(Arc::new(handler)));
         self.0.ns.tap_outgoing();
     }
 
@@ -630,10 +733,10 @@ impl Socket {
     pub(crate) fn notify_outgoing(&self, packet: &Packet, args: &mut Option<(String, Args)>) {
         let outgoing = {
             let h = self.handlers();
-            if h.any_outgoing.is_empty() {
+            if !h.has_any_outgoing() {
                 return;
             }
-            h.any_outgoing.clone()
+            h.any_outgoing()
         };
         let socketio_protocol::PacketData::Event { payload, .. } = &packet.data else {
             return;
@@ -664,7 +767,8 @@ impl Socket {
     where
         F: Fn(Socket, &str, &Args) -> Result<(), String> + Send + Sync + 'static,
     {
-        self.handlers().middleware.push(Arc::new(middleware));
+        self.handlers()
+            .push(Handler::Middleware(Arc::new(middleware)));
     }
 
     /// A handler for the socket's `error` event: the refusals of per-packet middleware
@@ -675,7 +779,7 @@ impl Socket {
     where
         F: Fn(Socket, &str) + Send + Sync + 'static,
     {
-        self.handlers().error.push(Arc::new(handler));
+        self.handlers().push(Handler::Error(Arc::new(handler)));
     }
 
     /// A handler called when the socket is about to disconnect; its rooms are still readable.
@@ -683,7 +787,8 @@ impl Socket {
     where
         F: Fn(Socket, DisconnectReason) + Send + Sync + 'static,
     {
-        self.handlers().disconnecting.push(Arc::new(handler));
+        self.handlers()
+            .push(Handler::Disconnecting(Arc::new(handler)));
     }
 
     /// A handler called when the socket has disconnected.
@@ -691,7 +796,7 @@ impl Socket {
     where
         F: Fn(Socket, DisconnectReason) + Send + Sync + 'static,
     {
-        self.handlers().disconnect.push(Arc::new(handler));
+        self.handlers().push(Handler::Disconnect(Arc::new(handler)));
     }
 
     /// Emits `event` to this client. One value is one argument, whatever its Rust type (an
@@ -857,7 +962,7 @@ impl Socket {
             return Err(EmitError::ReservedEvent(event.to_owned()));
         }
         let payload = to_payload(Some(event), data)?;
-        let outgoing = self.handlers().any_outgoing.clone();
+        let outgoing = self.handlers().any_outgoing();
         if !outgoing.is_empty() {
             let mut args = payload_args(&payload);
             // The event name is not an argument.
@@ -977,6 +1082,10 @@ impl Socket {
     /// The connection handlers have run: dispatches what was held, in order, then lets packets
     /// through. Packets that come while the held ones are dispatched queue behind them.
     pub(crate) fn open(&self) {
+        // The connection handlers have registered what most sockets keep for life: the lists
+        // give back what their growth left over (a socket with five events would otherwise
+        // hold room for eight).
+        self.handlers().shrink_to_fit();
         loop {
             let batch = {
                 let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
@@ -1003,28 +1112,31 @@ impl Socket {
     }
 
     fn on_event(&self, payload: Payload, ack: Option<u64>) {
-        let Some(event) = payload.event_name().map(|e| e.into_owned()) else {
+        let Payload { data, attachments } = payload;
+        let Value::Array(mut values) = data else {
             return;
         };
-        tracing::trace!(target: "socketio::packet", socket = %self.id(), %event, "event");
-        let (middleware, any, handlers) = {
-            let h = self.handlers();
-            (
-                h.middleware.clone(),
-                h.any.clone(),
-                h.events
-                    .iter()
-                    .filter(|(name, _)| **name == *event)
-                    .map(|(_, f)| f.clone())
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let Payload { data, attachments } = payload;
-        let mut values = match data {
-            Value::Array(v) => v,
+        // The name is the first element, taken out of the arguments as it is (no copy).
+        let event = match values.first() {
+            Some(Value::String(_)) => match values.remove(0) {
+                Value::String(name) => name,
+                _ => return,
+            },
+            Some(Value::Number(n)) => {
+                let name = n.to_string();
+                values.remove(0);
+                name
+            }
             _ => return,
         };
-        values.remove(0);
+        tracing::trace!(target: "socketio::packet", socket = %self.id(), %event, "event");
+        // Most events have one handler: it is cloned out of the lock without a list.
+        let (middleware, any, first, more) = {
+            let h = self.handlers();
+            let mut matching = h.events(&event).cloned();
+            let first = matching.next();
+            (h.middleware(), h.any(), first, matching.collect::<Vec<_>>())
+        };
         let site = self.site(&event);
         if !middleware.is_empty() || !any.is_empty() {
             let args = payload_args(&Payload::with_attachments(
@@ -1049,28 +1161,28 @@ impl Socket {
             }
         }
         let ack = AckSender::new(self, ack);
-        let last = handlers.len().saturating_sub(1);
-        for (i, h) in handlers.iter().enumerate() {
+        let last = more.len();
+        for (i, h) in first.iter().chain(more.iter()).enumerate() {
             let args = if i == last {
                 std::mem::take(&mut values)
             } else {
                 values.clone()
             };
             let ack = ack.clone();
-            if guard::call(site, || h(self, args, &attachments, ack)).is_none() {
+            if guard::call(site, || h(self, &event, args, &attachments, ack)).is_none() {
                 return self.0.client.abort();
             }
         }
     }
 
     fn has_error_handlers(&self) -> bool {
-        !self.handlers().error.is_empty()
+        self.handlers().has_error()
     }
 
     /// Calls the `error` handlers with `message` (a panic in one propagates: the caller runs
     /// this inside its guard).
     fn report_error(&self, message: &str) {
-        let error = self.handlers().error.clone();
+        let error = self.handlers().error();
         for f in error {
             f(self.clone(), message);
         }
@@ -1095,7 +1207,7 @@ impl Socket {
         // A panic in a handler here still lets the socket leave everything; the connection
         // closes after.
         let mut panicked = false;
-        let disconnecting = self.handlers().disconnecting.clone();
+        let disconnecting = self.handlers().disconnecting();
         for f in disconnecting {
             panicked |=
                 guard::call(self.site("disconnecting"), || f(self.clone(), reason)).is_none();
@@ -1114,7 +1226,7 @@ impl Socket {
         panicked |= !self.0.ns.remove(self);
         self.0.client.remove(self.ns_name());
         self.0.acks.clear();
-        let disconnect = std::mem::take(&mut self.handlers().disconnect);
+        let disconnect = self.handlers().take_disconnect();
         for f in disconnect {
             panicked |= guard::call(self.site("disconnect"), || f(self.clone(), reason)).is_none();
         }
