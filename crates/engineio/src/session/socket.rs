@@ -55,6 +55,9 @@ impl Socket {
     }
 
     /// The handshake request: headers, URL, remote address, time.
+    ///
+    /// The session keeps the request's URI and headers packed in one allocation; the first
+    /// call builds this from them (once), so sessions that never ask hold no `HeaderMap`.
     pub fn request(&self) -> &HandshakeRequest {
         self.0.request.get()
     }
