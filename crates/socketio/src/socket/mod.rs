@@ -130,61 +130,55 @@ enum Handler {
 #[derive(Default)]
 struct Handlers(Vec<Handler>);
 
+/// What an incoming event runs ([`Handlers::for_event`]).
+#[derive(Default)]
+struct ForEvent {
+    middleware: Vec<PacketMiddlewareFn>,
+    any: Vec<AnyFn>,
+    first: Option<EventFn>,
+    more: Vec<EventFn>,
+}
+
 impl Handlers {
     fn push(&mut self, handler: Handler) {
         self.0.push(handler);
     }
 
-    /// The handlers of `event`, in order.
-    fn events<'a>(&'a self, event: &'a str) -> impl Iterator<Item = &'a EventFn> + 'a {
-        self.0.iter().filter_map(move |h| match h {
-            Handler::Event(name, f) if **name == *event => Some(f),
+    /// Clones of the handlers `pick` takes, in order (no allocation when there are none).
+    fn cloned<T: Clone>(&self, pick: impl Fn(&Handler) -> Option<&T>) -> Vec<T> {
+        self.0.iter().filter_map(pick).cloned().collect()
+    }
+
+    /// What an incoming `event` runs, in one pass: the per-packet middleware, the catch-all
+    /// handlers, and the event's own handlers (the first apart: most events have one).
+    fn for_event(&self, event: &str) -> ForEvent {
+        let mut found = ForEvent::default();
+        for h in &self.0 {
+            match h {
+                Handler::Middleware(f) => found.middleware.push(f.clone()),
+                Handler::Any(f) => found.any.push(f.clone()),
+                Handler::Event(name, f) if **name == *event => match found.first {
+                    None => found.first = Some(f.clone()),
+                    Some(_) => found.more.push(f.clone()),
+                },
+                _ => {}
+            }
+        }
+        found
+    }
+
+    fn any_outgoing(&self) -> Vec<AnyFn> {
+        self.cloned(|h| match h {
+            Handler::AnyOutgoing(f) => Some(f),
             _ => None,
         })
     }
 
-    fn any(&self) -> Vec<AnyFn> {
-        self.0
-            .iter()
-            .filter_map(|h| match h {
-                Handler::Any(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn any_outgoing(&self) -> Vec<AnyFn> {
-        self.0
-            .iter()
-            .filter_map(|h| match h {
-                Handler::AnyOutgoing(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn has_any_outgoing(&self) -> bool {
-        self.0.iter().any(|h| matches!(h, Handler::AnyOutgoing(_)))
-    }
-
-    fn middleware(&self) -> Vec<PacketMiddlewareFn> {
-        self.0
-            .iter()
-            .filter_map(|h| match h {
-                Handler::Middleware(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect()
-    }
-
     fn error(&self) -> Vec<ErrorFn> {
-        self.0
-            .iter()
-            .filter_map(|h| match h {
-                Handler::Error(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect()
+        self.cloned(|h| match h {
+            Handler::Error(f) => Some(f),
+            _ => None,
+        })
     }
 
     fn has_error(&self) -> bool {
@@ -192,13 +186,10 @@ impl Handlers {
     }
 
     fn disconnecting(&self) -> Vec<DisconnectFn> {
-        self.0
-            .iter()
-            .filter_map(|h| match h {
-                Handler::Disconnecting(f) => Some(f.clone()),
-                _ => None,
-            })
-            .collect()
+        self.cloned(|h| match h {
+            Handler::Disconnecting(f) => Some(f),
+            _ => None,
+        })
     }
 
     /// Removes the `disconnect` handlers and returns them, in order.
@@ -732,11 +723,11 @@ impl Socket {
     /// `args` caches the event's name and arguments for the other recipients.
     pub(crate) fn notify_outgoing(&self, packet: &Packet, args: &mut Option<(String, Args)>) {
         let outgoing = {
-            let h = self.handlers();
-            if !h.has_any_outgoing() {
+            let outgoing = self.handlers().any_outgoing();
+            if outgoing.is_empty() {
                 return;
             }
-            h.any_outgoing()
+            outgoing
         };
         let socketio_protocol::PacketData::Event { payload, .. } = &packet.data else {
             return;
@@ -1130,13 +1121,13 @@ impl Socket {
             _ => return,
         };
         tracing::trace!(target: "socketio::packet", socket = %self.id(), %event, "event");
-        // Most events have one handler: it is cloned out of the lock without a list.
-        let (middleware, any, first, more) = {
-            let h = self.handlers();
-            let mut matching = h.events(&event).cloned();
-            let first = matching.next();
-            (h.middleware(), h.any(), first, matching.collect::<Vec<_>>())
-        };
+        // Cloned out of the lock; a lone handler without a list.
+        let ForEvent {
+            middleware,
+            any,
+            first,
+            more,
+        } = self.handlers().for_event(&event);
         let site = self.site(&event);
         if !middleware.is_empty() || !any.is_empty() {
             let args = payload_args(&Payload::with_attachments(
