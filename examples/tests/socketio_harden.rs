@@ -1479,3 +1479,156 @@ async fn local_on_a_dynamic_parent_reaches_its_childrens_sockets() {
     })
     .await;
 }
+
+/// An async middleware (so the CONNECT answer and the connection handler run on its task,
+/// not the connection's), then a connection handler that blocks 30 ms (a synchronous lookup)
+/// before it registers `on_disconnect`; each socket it opens is handed to the test first.
+async fn slow_opening_server() -> (
+    Server,
+    SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<socketio::Socket>,
+    Arc<Mutex<Vec<(String, DisconnectReason)>>>,
+) {
+    let io = Server::new();
+    io.middleware(|_socket| async {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        Ok(())
+    });
+    let (opened, opened_rx) = tokio::sync::mpsc::unbounded_channel();
+    let seen: Arc<Mutex<Vec<(String, DisconnectReason)>>> = Arc::default();
+    let s = seen.clone();
+    io.on_connection(move |socket| {
+        let _ = opened.send(socket.clone());
+        // Blocking work, the worker handed over meanwhile (a synchronous lookup): the
+        // runtime goes on, and the CONNECT answer reaches the client before this returns.
+        tokio::task::block_in_place(|| std::thread::sleep(Duration::from_millis(30)));
+        let s = s.clone();
+        socket.on_disconnect(move |socket, reason| {
+            s.lock().unwrap().push((socket.id().to_owned(), reason));
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    (io, addr, opened_rx, seen)
+}
+
+/// Connects to `/` over a raw WebSocket; returns once the CONNECT answer is in.
+async fn connected_ws(addr: SocketAddr) -> sio_common::SioWs {
+    let mut ws = sio_common::SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+        .await
+        .unwrap();
+    assert!(ws.recv_text().await.starts_with('0'));
+    ws.send_text("40").await;
+    assert!(ws.recv_text().await.starts_with("40"));
+    ws
+}
+
+/// A client whose connection drops while the connection handler still runs (on the other
+/// worker): the `on_disconnect` that handler registers afterwards still runs, once, with
+/// "transport close", and the socket leaves its namespace. Node can never interleave these;
+/// a multi-thread runtime can, so the close waits for the handler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transport_close_during_the_connection_handler_reaches_its_disconnect_handler() {
+    with_timeout(Duration::from_secs(60), async {
+        let (io, addr, mut opened, seen) = slow_opening_server().await;
+        for round in 0..3 {
+            let ws = connected_ws(addr).await;
+            let socket = opened.recv().await.unwrap();
+            drop(ws);
+            eventually(
+                Duration::from_secs(10),
+                "the disconnect handler ran",
+                || seen.lock().unwrap().len() == round + 1,
+            )
+            .await;
+            let (id, reason) = seen.lock().unwrap()[round].clone();
+            assert_eq!(id, socket.id());
+            assert_eq!(reason, DisconnectReason::TransportClose);
+            assert!(!socket.connected());
+            eventually(Duration::from_secs(10), "the socket left /", || {
+                io.of("/").sockets().is_empty()
+            })
+            .await;
+        }
+        // Once each: nothing more came.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(seen.lock().unwrap().len(), 3);
+    })
+    .await;
+}
+
+/// `disconnect()` from another task while the connection handler runs: the client gets its
+/// DISCONNECT at once, and the handler's `on_disconnect` runs once it has registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_from_another_task_during_the_connection_handler_reaches_its_handler() {
+    with_timeout(Duration::from_secs(60), async {
+        let (io, addr, mut opened, seen) = slow_opening_server().await;
+        for round in 0..3 {
+            let mut ws = connected_ws(addr).await;
+            let socket = opened.recv().await.unwrap();
+            socket.disconnect(false);
+            assert_eq!(ws.recv_text().await, "41");
+            eventually(
+                Duration::from_secs(10),
+                "the disconnect handler ran",
+                || seen.lock().unwrap().len() == round + 1,
+            )
+            .await;
+            let (id, reason) = seen.lock().unwrap()[round].clone();
+            assert_eq!(id, socket.id());
+            assert_eq!(reason, DisconnectReason::ServerNamespaceDisconnect);
+            assert!(io.of("/").get_socket(socket.id()).is_none());
+        }
+    })
+    .await;
+}
+
+/// `disconnect()` inside the connection handler itself acts at once, as in Node: the socket
+/// is disconnected on the next line, a disconnect handler registered before runs, one
+/// registered after does not, and the server keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_inside_the_connection_handler_acts_at_once() {
+    with_timeout(Duration::from_secs(60), async {
+        let io = Server::new();
+        let log: Arc<Mutex<Vec<String>>> = Arc::default();
+        let l = log.clone();
+        io.of("/bye").on_connection(move |socket| {
+            let before = l.clone();
+            socket.on_disconnect(move |_s, reason| {
+                before.lock().unwrap().push(format!("before: {reason}"));
+            });
+            socket.disconnect(false);
+            l.lock()
+                .unwrap()
+                .push(format!("connected after: {}", socket.connected()));
+            let after = l.clone();
+            socket.on_disconnect(move |_s, reason| {
+                after.lock().unwrap().push(format!("after: {reason}"));
+            });
+        });
+        io.on_connection(|socket| {
+            socket.on("echo", |_s, text: String, ack: AckSender| {
+                let _ = ack.send(&text);
+            });
+        });
+        let addr = io.listen("127.0.0.1:0").await.unwrap();
+        let mut ws = sio_common::SioWs::connect(addr, "/socket.io/?EIO=4&transport=websocket")
+            .await
+            .unwrap();
+        assert!(ws.recv_text().await.starts_with('0'));
+        ws.send_text("40/bye,").await;
+        assert!(ws.recv_text().await.starts_with("40/bye,"));
+        assert_eq!(ws.recv_text().await, "41/bye,");
+        ws.send_text("40").await;
+        assert!(ws.recv_text().await.starts_with("40"));
+        ws.send_text(r#"421["echo","still here"]"#).await;
+        assert_eq!(ws.recv_text().await, r#"431["still here"]"#);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "before: server namespace disconnect".to_owned(),
+                "connected after: false".to_owned()
+            ]
+        );
+    })
+    .await;
+}

@@ -621,7 +621,7 @@ impl Client {
             return;
         }
         let nsp = socket.ns_name().to_owned();
-        socket.set_connected();
+        let _opening = socket.begin_open();
         let listeners_ok = match replay {
             None => socket.ns().add(&socket),
             Some((recovery, restored)) => {

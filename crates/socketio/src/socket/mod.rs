@@ -5,8 +5,9 @@ mod ack;
 pub use ack::AckSender;
 pub(crate) use ack::{AckWaiter, PendingAcks};
 
+use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -224,10 +225,12 @@ pub(crate) struct SocketInner {
     handlers: Mutex<Handlers>,
     acks: PendingAcks,
     connected: AtomicBool,
-    /// The connection handlers have run: packets go to the handlers as they come.
-    ready: AtomicBool,
-    /// Packets that came before that, in order, dispatched once the handlers have run.
-    held: Mutex<Vec<PacketData>>,
+    /// [`NEW`], [`OPENING`] (connected, the connection handlers about to run or running) or
+    /// [`OPEN`] (they have run: packets go to the handlers as they come).
+    phase: AtomicU8,
+    /// Packets that came before [`OPEN`], in order, and a close from another thread during
+    /// [`OPENING`]: dispatched once the handlers have run.
+    held: Mutex<Vec<Held>>,
     /// With connection state recovery on: the private session id and where it started.
     recovery: Option<Box<SocketRecovery>>,
 }
@@ -342,7 +345,7 @@ impl Socket {
             handlers: Mutex::new(Handlers::default()),
             acks: PendingAcks::default(),
             connected: AtomicBool::new(false),
-            ready: AtomicBool::new(false),
+            phase: AtomicU8::new(NEW),
             held: Mutex::new(Vec::new()),
             extensions: RwLock::new(http::Extensions::new()),
         }))
@@ -551,8 +554,25 @@ impl Socket {
         !self.connected()
     }
 
-    pub(crate) fn set_connected(&self) {
+    /// Marks the socket connected, its connection handlers about to run on this thread: until
+    /// [`Socket::open`] (or the guard's drop), packets are held, and a close that comes from
+    /// another thread (the transport closing on another worker, `disconnect` from another
+    /// task) waits for the handlers, so the `on_disconnect` they register sees it, as it
+    /// always does in Node, where nothing runs between a connection handler's lines.
+    pub(crate) fn begin_open(&self) -> Opening {
         self.0.connected.store(true, Ordering::Release);
+        self.0.phase.store(OPENING, Ordering::Release);
+        let me = Arc::as_ptr(&self.0) as usize;
+        Opening {
+            socket: self.clone(),
+            outer: OPENING_HERE.with(|c| c.replace(me)),
+        }
+    }
+
+    /// This thread is the one opening this socket (running its connection handlers).
+    fn opening_here(&self) -> bool {
+        let me = Arc::as_ptr(&self.0) as usize;
+        OPENING_HERE.with(|c| c.get() == me)
     }
 
     /// Registers a handler for `event`, its arguments bound to `T` as Node binds them to a
@@ -783,6 +803,13 @@ impl Socket {
     }
 
     /// A handler called when the socket has disconnected.
+    ///
+    /// Registered by a connection handler, it sees every disconnect, as in Node: a
+    /// disconnect that comes from elsewhere while the connection handlers run (the
+    /// connection closing, read on another worker; `disconnect` from another task) waits
+    /// until they have returned. One the connection handler causes itself (its own
+    /// [`Socket::disconnect`]) happens at once, and reaches only the handlers registered
+    /// before it.
     pub fn on_disconnect<F>(&self, handler: F)
     where
         F: Fn(Socket, DisconnectReason) + Send + Sync + 'static,
@@ -1059,11 +1086,11 @@ impl Socket {
     /// async middleware, its CONNECT answer goes out from the middleware's task, and its next
     /// packet may be read on another worker meanwhile).
     pub(crate) fn on_packet(&self, data: PacketData) {
-        if !self.0.ready.load(Ordering::Acquire) {
+        if self.0.phase.load(Ordering::Acquire) != OPEN {
             let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
             // Checked again under the lock: `open` sets it while holding it.
-            if !self.0.ready.load(Ordering::Acquire) {
-                held.push(data);
+            if self.0.phase.load(Ordering::Acquire) != OPEN {
+                held.push(Held::Packet(data));
                 return;
             }
         }
@@ -1081,14 +1108,35 @@ impl Socket {
             let batch = {
                 let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
                 if held.is_empty() {
-                    self.0.ready.store(true, Ordering::Release);
+                    self.0.phase.store(OPEN, Ordering::Release);
                     *held = Vec::new();
                     return;
                 }
                 std::mem::take(&mut *held)
             };
-            for data in batch {
-                self.dispatch(data);
+            for item in batch {
+                match item {
+                    Held::Packet(data) => self.dispatch(data),
+                    Held::Close(reason) => self.on_close(reason),
+                }
+            }
+        }
+    }
+
+    /// Opening ended without [`Socket::open`] (a connection handler panicked, the connection
+    /// went): held packets are dropped, a held close runs.
+    fn abandon_opening(&self) {
+        let held = {
+            let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
+            if self.0.phase.load(Ordering::Acquire) == OPEN {
+                return;
+            }
+            self.0.phase.store(OPEN, Ordering::Release);
+            std::mem::take(&mut *held)
+        };
+        for item in held {
+            if let Held::Close(reason) = item {
+                self.on_close(reason);
             }
         }
     }
@@ -1191,6 +1239,16 @@ impl Socket {
     /// The socket leaves: `disconnecting` handlers (rooms readable), rooms left, pending acks
     /// failed, `disconnect` handlers. Once.
     pub(crate) fn on_close(&self, reason: DisconnectReason) {
+        if self.0.phase.load(Ordering::Acquire) == OPENING && !self.opening_here() {
+            let mut held = self.0.held.lock().unwrap_or_else(|e| e.into_inner());
+            // Checked again under the lock: `open` leaves OPENING while holding it.
+            if self.0.phase.load(Ordering::Acquire) == OPENING {
+                if !held.iter().any(|h| matches!(h, Held::Close(_))) {
+                    held.push(Held::Close(reason));
+                }
+                return;
+            }
+        }
         if !self.0.connected.swap(false, Ordering::AcqRel) {
             return;
         }
@@ -1226,6 +1284,40 @@ impl Socket {
         if panicked {
             self.0.client.abort();
         }
+    }
+}
+
+/// [`SocketInner::phase`]: made, not yet connected.
+const NEW: u8 = 0;
+/// [`SocketInner::phase`]: connected, the connection handlers to run or running.
+const OPENING: u8 = 1;
+/// [`SocketInner::phase`]: the connection handlers have run.
+const OPEN: u8 = 2;
+
+thread_local! {
+    /// The socket whose connection handlers this thread is running (its address), if any:
+    /// a close from these handlers runs at once, as in Node.
+    static OPENING_HERE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// What came for a socket before its connection handlers had run.
+enum Held {
+    Packet(PacketData),
+    Close(DisconnectReason),
+}
+
+/// A socket being opened on this thread ([`Socket::begin_open`]). Dropped without
+/// [`Socket::open`] (a connection handler panicked, the connection closed first), the socket
+/// opens anyway, held packets dropped, so a close held meanwhile still runs.
+pub(crate) struct Opening {
+    socket: Socket,
+    outer: usize,
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        OPENING_HERE.with(|c| c.set(self.outer));
+        self.socket.abandon_opening();
     }
 }
 
